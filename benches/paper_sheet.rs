@@ -1,0 +1,76 @@
+//! Times the paper sheet for 200 accounts and reports the PDF size.
+//!
+//! Run with `cargo bench --bench paper_sheet`. Set `KEYFOB_BENCH_PDF=path` to
+//! keep the PDF for a look; `KEYFOB_BENCH_COUNT` changes the number of accounts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::time::Instant;
+
+use keyfob::export::paper::{PaperOptions, PaperSize, paper_sheet};
+use keyfob::{Account, Algorithm, Kind, Secret};
+
+fn main() {
+    let count: usize = std::env::var("KEYFOB_BENCH_COUNT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let size = match std::env::var("KEYFOB_BENCH_PAPER").as_deref() {
+        Ok("letter") => PaperSize::Letter,
+        _ => PaperSize::A4,
+    };
+    let accounts: Vec<Account> = (0..count)
+        .map(|i| {
+            let bytes: Vec<u8> = (0..[20, 10, 32, 64, 20][i % 5])
+                .map(|j| (i * 31 + j * 7 + 1) as u8)
+                .collect();
+            let (kind, algorithm, digits) = match i % 5 {
+                1 => (Kind::Hotp { counter: i as u64 }, Algorithm::Sha1, 6),
+                2 => (Kind::Totp { period: 60 }, Algorithm::Sha256, 8),
+                3 => (Kind::DEFAULT_TOTP, Algorithm::Sha512, 6),
+                _ => (Kind::DEFAULT_TOTP, Algorithm::Sha1, 6),
+            };
+            let name = if i % 6 == 4 {
+                format!("user{i} with a rather long display name that has to wrap somewhere {i}")
+            } else {
+                format!("user{i}@example.com")
+            };
+            let issuer = if i % 7 == 3 {
+                String::new()
+            } else {
+                format!("Service {i}")
+            };
+            Account::new(
+                &issuer,
+                &name,
+                Secret::from_bytes(bytes).unwrap(),
+                kind,
+                algorithm,
+                digits,
+                0,
+            )
+            .unwrap()
+        })
+        .collect();
+    let options = PaperOptions {
+        size,
+        date: "2026-11-23".into(),
+        title: "keyfob paper backup".into(),
+    };
+    let runs = 5;
+    let mut best = f64::MAX;
+    let mut bytes = 0;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let pdf = paper_sheet(&accounts, &options).unwrap();
+        best = best.min(start.elapsed().as_secs_f64());
+        bytes = pdf.len();
+        if let Ok(path) = std::env::var("KEYFOB_BENCH_PDF") {
+            std::fs::write(path, pdf.as_slice()).unwrap();
+        }
+    }
+    println!(
+        "paper sheet: {count} accounts, {bytes} bytes ({:.1} KiB), best of {runs}: {:.1} ms",
+        bytes as f64 / 1024.0,
+        best * 1000.0
+    );
+}

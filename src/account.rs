@@ -1,0 +1,473 @@
+//! The account model: everything keyfob stores about one second factor.
+//!
+//! An [`Account`] is plain data plus its [`Secret`]. Constructors validate the
+//! parameters once, so code generation can trust them.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
+
+/// Smallest number of digits keyfob accepts for TOTP and HOTP.
+pub const MIN_DIGITS: u8 = 6;
+/// Largest number of digits keyfob accepts for TOTP and HOTP.
+pub const MAX_DIGITS: u8 = 10;
+/// Longest TOTP period keyfob accepts, in seconds (one day).
+pub const MAX_PERIOD: u32 = 86_400;
+/// Longest issuer, name or note, in bytes.
+pub const MAX_TEXT_LEN: usize = 4096;
+
+/// Errors in account parameters.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AccountError {
+    /// Digits outside 6..=10.
+    #[error("unsupported number of digits '{0}' (keyfob supports 6 to 10)")]
+    Digits(u32),
+    /// A TOTP period of zero or longer than a day.
+    #[error("unsupported period '{0}' seconds (keyfob supports 1 to 86400)")]
+    Period(u64),
+    /// An algorithm keyfob does not implement.
+    #[error("unsupported algorithm '{0}' (keyfob supports SHA1, SHA256 and SHA512)")]
+    Algorithm(String),
+    /// Both issuer and name are empty, so the account could not be told apart.
+    #[error("an account needs an issuer or a name")]
+    Unnamed,
+    /// A text field is unreasonably long.
+    #[error("the {0} is too long (at most 4096 bytes)")]
+    TooLong(&'static str),
+}
+
+/// HMAC hash function used by the OTP algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Algorithm {
+    /// HMAC-SHA1, the default of RFC 4226 and almost every site.
+    #[default]
+    Sha1,
+    /// HMAC-SHA256.
+    Sha256,
+    /// HMAC-SHA512.
+    Sha512,
+}
+
+impl Algorithm {
+    /// Canonical upper-case name as used in otpauth URIs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::Sha1 => "SHA1",
+            Algorithm::Sha256 => "SHA256",
+            Algorithm::Sha512 => "SHA512",
+        }
+    }
+
+    /// Parses `SHA1`, `sha-256`, `HmacSHA512` and similar spellings.
+    pub fn parse(text: &str) -> Result<Self, AccountError> {
+        let upper = text.trim().to_ascii_uppercase().replace(['-', '_'], "");
+        let bare = upper.strip_prefix("HMAC").unwrap_or(&upper);
+        match bare {
+            "SHA1" => Ok(Algorithm::Sha1),
+            "SHA256" => Ok(Algorithm::Sha256),
+            "SHA512" => Ok(Algorithm::Sha512),
+            _ => Err(AccountError::Algorithm(text.chars().take(32).collect())),
+        }
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which one-time-password scheme an account uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Kind {
+    /// Time-based (RFC 6238) with a period in seconds.
+    Totp {
+        /// Length of one time step in seconds.
+        period: u32,
+    },
+    /// Counter-based (RFC 4226); the counter is the next value to use.
+    Hotp {
+        /// The next counter value.
+        counter: u64,
+    },
+    /// Steam Guard: TOTP/SHA1/30 s rendered as 5 characters of Steam's alphabet.
+    Steam,
+}
+
+impl Kind {
+    /// Default TOTP: 30-second period.
+    pub const DEFAULT_TOTP: Kind = Kind::Totp { period: 30 };
+
+    /// The time step in seconds for time-based kinds.
+    pub fn period(self) -> Option<u32> {
+        match self {
+            Kind::Totp { period } => Some(period),
+            Kind::Steam => Some(30),
+            Kind::Hotp { .. } => None,
+        }
+    }
+
+    /// Short lower-case name: `totp`, `hotp` or `steam`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Totp { .. } => "totp",
+            Kind::Hotp { .. } => "hotp",
+            Kind::Steam => "steam",
+        }
+    }
+}
+
+/// A stable random identifier for an account (32 lower-case hex digits).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AccountId(String);
+
+impl AccountId {
+    /// A fresh random id. Falls back to a time-derived id if the OS has no randomness.
+    pub fn random() -> Self {
+        let mut bytes = [0u8; 16];
+        if getrandom::fill(&mut bytes).is_err() {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0);
+            bytes = nanos.to_le_bytes();
+        }
+        AccountId(data_encoding::HEXLOWER.encode(&bytes))
+    }
+
+    /// Wraps an existing id string (from a vault file).
+    pub fn from_string(id: String) -> Self {
+        AccountId(id)
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One second factor. `Debug` never shows the secret.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// Stable identifier.
+    pub id: AccountId,
+    /// The service, e.g. `GitHub`. May be empty.
+    #[serde(default)]
+    pub issuer: String,
+    /// The account at that service, e.g. `alice@example.com`. May be empty.
+    #[serde(default)]
+    pub name: String,
+    /// The shared key.
+    pub secret: Secret,
+    /// TOTP, HOTP or Steam, with period or counter.
+    pub kind: Kind,
+    /// HMAC hash.
+    #[serde(default)]
+    pub algorithm: Algorithm,
+    /// Number of digits (ignored for Steam, which always shows 5 characters).
+    pub digits: u8,
+    /// Free-form labels.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Free-form note.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+    /// Pinned to the top of lists.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub favorite: bool,
+    /// Creation time, unix seconds.
+    #[serde(default)]
+    pub created: i64,
+    /// Last modification time, unix seconds.
+    #[serde(default)]
+    pub modified: i64,
+}
+
+impl fmt::Debug for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Account")
+            .field("id", &self.id)
+            .field("issuer", &self.issuer)
+            .field("name", &self.name)
+            .field("secret", &self.secret)
+            .field("kind", &self.kind)
+            .field("algorithm", &self.algorithm)
+            .field("digits", &self.digits)
+            .field("tags", &self.tags)
+            .field("favorite", &self.favorite)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Account {
+    /// Builds and validates an account created at `now` (unix seconds).
+    /// Issuer and name are trimmed.
+    pub fn new(
+        issuer: &str,
+        name: &str,
+        secret: Secret,
+        kind: Kind,
+        algorithm: Algorithm,
+        digits: u8,
+        now: i64,
+    ) -> Result<Self, AccountError> {
+        let account = Account {
+            id: AccountId::random(),
+            issuer: issuer.trim().to_string(),
+            name: name.trim().to_string(),
+            secret,
+            kind,
+            algorithm,
+            digits: if kind == Kind::Steam { 5 } else { digits },
+            tags: Vec::new(),
+            note: String::new(),
+            favorite: false,
+            created: now,
+            modified: now,
+        };
+        account.validate()?;
+        Ok(account)
+    }
+
+    /// Checks every parameter; called on construction and on every vault load.
+    pub fn validate(&self) -> Result<(), AccountError> {
+        if self.issuer.is_empty() && self.name.is_empty() {
+            return Err(AccountError::Unnamed);
+        }
+        if self.issuer.len() > MAX_TEXT_LEN {
+            return Err(AccountError::TooLong("issuer"));
+        }
+        if self.name.len() > MAX_TEXT_LEN {
+            return Err(AccountError::TooLong("name"));
+        }
+        if self.note.len() > MAX_TEXT_LEN {
+            return Err(AccountError::TooLong("note"));
+        }
+        match self.kind {
+            Kind::Steam => {}
+            Kind::Totp { period } => {
+                check_period(u64::from(period))?;
+                check_digits(u32::from(self.digits))?;
+            }
+            Kind::Hotp { .. } => check_digits(u32::from(self.digits))?,
+        }
+        Ok(())
+    }
+
+    /// `Issuer (name)`, `Issuer` or `name`: how people refer to the account.
+    pub fn label(&self) -> String {
+        match (self.issuer.is_empty(), self.name.is_empty()) {
+            (false, false) => format!("{} ({})", self.issuer, self.name),
+            (false, true) => self.issuer.clone(),
+            _ => self.name.clone(),
+        }
+    }
+
+    /// True when both accounts produce the same codes: same secret, scheme,
+    /// algorithm, digits and period (HOTP counters may differ). Used to skip
+    /// duplicates on import.
+    pub fn same_token(&self, other: &Account) -> bool {
+        let same_kind = match (self.kind, other.kind) {
+            (Kind::Totp { period: a }, Kind::Totp { period: b }) => a == b,
+            (Kind::Hotp { .. }, Kind::Hotp { .. }) | (Kind::Steam, Kind::Steam) => true,
+            _ => false,
+        };
+        same_kind
+            && self.secret == other.secret
+            && self.algorithm == other.algorithm
+            && self.digits == other.digits
+    }
+
+    /// Case-insensitive substring match on issuer or name.
+    pub fn matches(&self, query: &str) -> bool {
+        let q = query.to_lowercase();
+        self.issuer.to_lowercase().contains(&q)
+            || self.name.to_lowercase().contains(&q)
+            || format!("{}:{}", self.issuer, self.name)
+                .to_lowercase()
+                .contains(&q)
+    }
+}
+
+/// Indices of the accounts a user's `query` designates, as `keyfob code QUERY` uses it.
+///
+/// An exact (case-insensitive) match of the id, issuer, name or `issuer:name`
+/// wins when it is unique, so `github` picks GitHub even if `GitHub Enterprise`
+/// exists; otherwise every account whose issuer or name contains the query.
+pub fn find_matches(accounts: &[Account], query: &str) -> Vec<usize> {
+    let q = query.trim().to_lowercase();
+    let exact: Vec<usize> = accounts
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| {
+            a.id.as_str() == q
+                || a.issuer.to_lowercase() == q
+                || a.name.to_lowercase() == q
+                || format!("{}:{}", a.issuer, a.name).to_lowercase() == q
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if exact.len() == 1 {
+        return exact;
+    }
+    accounts
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.matches(&q))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Validates a digit count for TOTP/HOTP.
+pub fn check_digits(digits: u32) -> Result<(), AccountError> {
+    if (u32::from(MIN_DIGITS)..=u32::from(MAX_DIGITS)).contains(&digits) {
+        Ok(())
+    } else {
+        Err(AccountError::Digits(digits))
+    }
+}
+
+/// Validates a TOTP period.
+pub fn check_period(period: u64) -> Result<(), AccountError> {
+    if (1..=u64::from(MAX_PERIOD)).contains(&period) {
+        Ok(())
+    } else {
+        Err(AccountError::Period(period))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret() -> Secret {
+        Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap()
+    }
+
+    #[test]
+    fn validates_parameters() {
+        let ok = Account::new(
+            " GitHub ",
+            "alice",
+            secret(),
+            Kind::DEFAULT_TOTP,
+            Algorithm::Sha1,
+            6,
+            0,
+        )
+        .unwrap();
+        assert_eq!(ok.issuer, "GitHub");
+        assert_eq!(
+            Account::new(
+                "a",
+                "b",
+                secret(),
+                Kind::DEFAULT_TOTP,
+                Algorithm::Sha1,
+                5,
+                0
+            )
+            .unwrap_err(),
+            AccountError::Digits(5)
+        );
+        assert_eq!(
+            Account::new(
+                "a",
+                "b",
+                secret(),
+                Kind::DEFAULT_TOTP,
+                Algorithm::Sha1,
+                11,
+                0
+            )
+            .unwrap_err(),
+            AccountError::Digits(11)
+        );
+        assert_eq!(
+            Account::new(
+                "a",
+                "b",
+                secret(),
+                Kind::Totp { period: 0 },
+                Algorithm::Sha1,
+                6,
+                0
+            )
+            .unwrap_err(),
+            AccountError::Period(0)
+        );
+        assert_eq!(
+            Account::new("", " ", secret(), Kind::DEFAULT_TOTP, Algorithm::Sha1, 6, 0).unwrap_err(),
+            AccountError::Unnamed
+        );
+        let steam =
+            Account::new("Steam", "me", secret(), Kind::Steam, Algorithm::Sha1, 6, 0).unwrap();
+        assert_eq!(steam.digits, 5);
+    }
+
+    #[test]
+    fn query_matching() {
+        let mk = |i: &str, n: &str| {
+            Account::new(i, n, secret(), Kind::DEFAULT_TOTP, Algorithm::Sha1, 6, 0).unwrap()
+        };
+        let all = vec![
+            mk("GitHub", "alice"),
+            mk("GitHub Enterprise", "alice"),
+            mk("GitLab", "bob"),
+        ];
+        assert_eq!(find_matches(&all, "github"), vec![0]);
+        assert_eq!(find_matches(&all, "GIT"), vec![0, 1, 2]);
+        assert_eq!(find_matches(&all, "bob"), vec![2]);
+        assert_eq!(find_matches(&all, "alice"), vec![0, 1]);
+        assert_eq!(find_matches(&all, "GitLab:bob"), vec![2]);
+        assert!(find_matches(&all, "nothing").is_empty());
+        let id = all[1].id.to_string();
+        assert_eq!(find_matches(&all, &id), vec![1]);
+    }
+
+    #[test]
+    fn algorithm_spellings() {
+        assert_eq!(Algorithm::parse("sha1").unwrap(), Algorithm::Sha1);
+        assert_eq!(Algorithm::parse("HmacSHA256").unwrap(), Algorithm::Sha256);
+        assert_eq!(Algorithm::parse("SHA-512").unwrap(), Algorithm::Sha512);
+        assert_eq!(
+            Algorithm::parse("MD5").unwrap_err().to_string(),
+            "unsupported algorithm 'MD5' (keyfob supports SHA1, SHA256 and SHA512)"
+        );
+    }
+
+    #[test]
+    fn debug_hides_secret_and_serde_round_trips() {
+        let a = Account::new(
+            "GitHub",
+            "alice",
+            secret(),
+            Kind::Hotp { counter: 7 },
+            Algorithm::Sha256,
+            8,
+            42,
+        )
+        .unwrap();
+        let shown = format!("{a:?}");
+        assert!(
+            shown.contains("[REDACTED]") && !shown.contains("JBSW"),
+            "{shown}"
+        );
+        let json = serde_json::to_string(&a).unwrap();
+        let back: Account = serde_json::from_str(&json).unwrap();
+        assert_eq!(a, back);
+        assert!(a.same_token(&back));
+    }
+}

@@ -1,0 +1,261 @@
+//! `keyfob import`: bring accounts in from other apps' exports, QR images and keyfob backups.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use keyfob::import::Format;
+use keyfob::import::session::{self, Credentials, InputError, Outcome};
+use keyfob::vault::Key;
+use secrecy::ExposeSecret;
+use zeroize::Zeroizing;
+
+use super::context::{Context, now};
+use super::passphrase;
+
+/// Arguments of `keyfob import`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Formats (detected from the content unless --from is given): google, microsoft, aegis, 2fas, \
+andotp, bitwarden, bitwarden-csv, freeotp-plus, ente, proton, authenticator-pro, otpauth; images (PNG, JPEG, GIF, BMP, \
+WebP, TIFF) are scanned for QR codes (otpauth:// and Google Authenticator export codes); keyfob's own age backups are read back."
+)]
+pub struct ImportArgs {
+    /// Files or directories to import.
+    #[arg(required = true, value_name = "FILE")]
+    pub paths: Vec<PathBuf>,
+    /// The source format, when detection is not wanted.
+    #[arg(long, value_name = "FORMAT")]
+    pub from: Option<String>,
+    /// Password of encrypted sources, first line of this file ('-' = standard input).
+    #[arg(long, value_name = "PATH")]
+    pub source_passphrase_file: Option<PathBuf>,
+    /// Identity for keyfob backups encrypted to an age recipient.
+    #[arg(long, value_name = "PATH")]
+    pub source_identity: Option<PathBuf>,
+    /// Show what would be imported without changing the vault.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+struct FileReport {
+    path: PathBuf,
+    result: Result<Outcome, InputError>,
+    added: Vec<String>,
+    duplicates: usize,
+}
+
+/// Runs the import.
+pub fn run(ctx: &Context, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let from = match &args.from {
+        Some(name) => Some(Format::from_name(name).with_context(|| {
+            format!(
+                "unknown format '{name}' (known: {})",
+                Format::names().join(", ")
+            )
+        })?),
+        None => None,
+    };
+    if args.source_passphrase_file.as_deref() == Some(Path::new("-"))
+        && ctx.passphrase_file.as_deref() == Some(Path::new("-"))
+    {
+        bail!("standard input cannot carry both the vault passphrase and the source password");
+    }
+    let mut credentials = Credentials::default();
+    if let Some(path) = &args.source_passphrase_file {
+        let secret = passphrase::read_first_line(path)?;
+        credentials.password = Some(Zeroizing::new(secret.expose_secret().as_bytes().to_vec()));
+    }
+    if let Some(path) = &args.source_identity {
+        credentials.identity = Some(
+            Key::from_identity_file(path)
+                .with_context(|| format!("reading the identity '{}'", path.display()))?,
+        );
+    }
+    let files = session::expand_paths(&args.paths).context("listing the files to import")?;
+    let now = now();
+
+    let mut reports = Vec::new();
+    for path in files {
+        let result = read_with_password(
+            &path,
+            from,
+            &mut credentials,
+            args.source_passphrase_file.is_some(),
+            now,
+        );
+        reports.push(FileReport {
+            path,
+            result,
+            added: Vec::new(),
+            duplicates: 0,
+        });
+    }
+
+    let mut vault = if args.dry_run {
+        ctx.open()?
+    } else {
+        ctx.open_for_write()?
+    };
+    let mut added_total = 0;
+    for report in &mut reports {
+        let Ok(outcome) = &mut report.result else {
+            continue;
+        };
+        let incoming = std::mem::take(&mut outcome.accounts);
+        let (fresh, duplicates) = session::dedupe(vault.accounts(), incoming);
+        report.duplicates = duplicates.len();
+        report.added = fresh.iter().map(|a| a.label()).collect();
+        added_total += fresh.len();
+        vault.accounts_mut().extend(fresh);
+    }
+    if !args.dry_run && added_total > 0 {
+        vault.save().context("saving the vault")?;
+    }
+
+    let text = summary(&reports, args.dry_run);
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    let failed = reports.iter().filter(|r| r.result.is_err()).count();
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn read_with_password(
+    path: &Path,
+    from: Option<Format>,
+    credentials: &mut Credentials,
+    from_file: bool,
+    now: i64,
+) -> Result<Outcome, InputError> {
+    let mut tries = 0;
+    loop {
+        let result = session::read_input(path, from, credentials, now);
+        let wrong = matches!(
+            &result,
+            Err(InputError::Import(
+                keyfob::import::ImportError::WrongPassword
+            )) | Err(InputError::Backup(
+                keyfob::vault::VaultError::WrongPassphrase
+            ))
+        );
+        let needs = result
+            .as_ref()
+            .err()
+            .is_some_and(InputError::needs_password);
+        if !(needs || (wrong && !from_file))
+            || from_file
+            || !passphrase::interactive()
+            || tries >= 3
+        {
+            return result;
+        }
+        if wrong {
+            eprintln!("Wrong password for '{}'.", path.display());
+        }
+        tries += 1;
+        match passphrase::prompt(&format!("Password of '{}': ", path.display())) {
+            Ok(secret) => {
+                credentials.password =
+                    Some(Zeroizing::new(secret.expose_secret().as_bytes().to_vec()))
+            }
+            Err(_) => return result,
+        }
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn summary(reports: &[FileReport], dry_run: bool) -> String {
+    let mut out = String::new();
+    let mut batches = Vec::new();
+    let (mut added, mut duplicates, mut failed) = (0, 0, 0);
+    let verb = if dry_run { "would add" } else { "added" };
+    for report in reports {
+        let name = report.path.display();
+        match &report.result {
+            Err(error) => {
+                failed += 1;
+                let hint = if error.needs_password() {
+                    " (pass --source-passphrase-file PATH, or run in a terminal to be asked)"
+                } else {
+                    ""
+                };
+                let _ = writeln!(out, "{name}: {error}{hint}");
+            }
+            Ok(outcome) => {
+                added += report.added.len();
+                duplicates += report.duplicates;
+                batches.extend(outcome.google_batches.iter().copied());
+                let mut parts = vec![format!("{} {verb}", report.added.len())];
+                if report.duplicates > 0 {
+                    parts.push(format!(
+                        "{} skipped",
+                        plural(report.duplicates, "duplicate", "duplicates")
+                    ));
+                }
+                if !outcome.skipped.is_empty() {
+                    parts.push(format!("{} not imported", outcome.skipped.len()));
+                }
+                if !outcome.not_otp.is_empty() {
+                    let kinds: Vec<&str> = outcome.not_otp.clone();
+                    parts.push(format!(
+                        "{} not for OTP ({})",
+                        plural(outcome.not_otp.len(), "QR code", "QR codes"),
+                        kinds.join(", ")
+                    ));
+                }
+                let _ = writeln!(out, "{name} ({}): {}", outcome.kind, parts.join(", "));
+                for label in &report.added {
+                    let _ = writeln!(out, "  {verb}: {label}");
+                }
+                for skipped in &outcome.skipped {
+                    let _ = writeln!(
+                        out,
+                        "  not imported: {}: {}",
+                        skipped.label(),
+                        skipped.reason
+                    );
+                }
+            }
+        }
+    }
+    for gap in session::missing_batches(&batches) {
+        let numbers: Vec<String> = gap.missing.iter().map(i32::to_string).collect();
+        let _ = writeln!(
+            out,
+            "Google Authenticator export: QR code{} {} of {} not read yet; scan {} too.",
+            if gap.missing.len() == 1 { "" } else { "s" },
+            numbers.join(", "),
+            gap.batch_size,
+            if gap.missing.len() == 1 { "it" } else { "them" }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{} {} from {}{}{}.",
+        if dry_run { "Would import" } else { "Imported" },
+        plural(added, "account", "accounts"),
+        plural(reports.len(), "file", "files"),
+        if duplicates > 0 {
+            format!(
+                ", {} skipped",
+                plural(duplicates, "duplicate", "duplicates")
+            )
+        } else {
+            String::new()
+        },
+        if failed > 0 {
+            format!(", {} failed", plural(failed, "file", "files"))
+        } else {
+            String::new()
+        },
+    );
+    out
+}

@@ -1,0 +1,80 @@
+//! `keyfob list`: the accounts, never their secrets.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use keyfob::{Account, Kind};
+use serde_json::json;
+
+use super::context::Context;
+
+/// Arguments of `keyfob list`.
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Print JSON (an array of objects) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The public description of an account, as `--json` prints it.
+pub fn account_json(account: &Account) -> serde_json::Value {
+    let (period, counter) = match account.kind {
+        Kind::Totp { period } => (Some(period), None),
+        Kind::Steam => (Some(30), None),
+        Kind::Hotp { counter } => (None, Some(counter)),
+    };
+    json!({
+        "id": account.id,
+        "issuer": account.issuer,
+        "name": account.name,
+        "type": account.kind.name(),
+        "algorithm": account.algorithm,
+        "digits": account.digits,
+        "period": period,
+        "counter": counter,
+        "tags": account.tags,
+        "favorite": account.favorite,
+        "note": account.note,
+    })
+}
+
+/// Lists the accounts.
+pub fn run(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
+    let vault = ctx.open()?;
+    let accounts = vault.accounts();
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let list: Vec<_> = accounts.iter().map(account_json).collect();
+        serde_json::to_writer_pretty(&mut out, &list)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if accounts.is_empty() {
+        eprintln!("The vault is empty. Add accounts with 'keyfob add' or 'keyfob import'.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let width = accounts
+        .iter()
+        .map(|a| a.issuer.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(6, 30);
+    writeln!(
+        out,
+        "{:<width$}  {:<30}  {:<5}  TAGS",
+        "ISSUER", "NAME", "TYPE"
+    )?;
+    for account in accounts {
+        let star = if account.favorite { "*" } else { "" };
+        writeln!(
+            out,
+            "{:<width$}  {:<30}  {:<5}  {}{}",
+            account.issuer,
+            account.name,
+            account.kind.name(),
+            account.tags.join(","),
+            star
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

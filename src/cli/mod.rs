@@ -1,0 +1,144 @@
+//! Command-line interface: clap definitions and dispatch. One file per subcommand.
+
+mod add;
+mod code;
+mod context;
+pub mod debug;
+mod edit;
+mod export;
+mod import;
+mod init;
+mod list;
+mod misc;
+mod passphrase;
+mod remove;
+mod show;
+mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use context::Context;
+
+/// Exit with this status after the message was already printed.
+#[derive(Debug)]
+pub struct Exit(pub u8);
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit status {}", self.0)
+    }
+}
+
+impl std::error::Error for Exit {}
+
+/// keyfob: your second factors on your own disk, encrypted, offline.
+#[derive(Debug, Parser)]
+#[command(name = "keyfob", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    /// Vault file (default: keyfob.vault.age beside the program, else the data directory).
+    #[arg(long, global = true, env = "KEYFOB_VAULT", value_name = "PATH")]
+    pub vault: Option<PathBuf>,
+    /// Read the passphrase from the first line of this file ('-' = standard input).
+    #[arg(
+        long,
+        global = true,
+        env = "KEYFOB_PASSPHRASE_FILE",
+        value_name = "PATH"
+    )]
+    pub passphrase_file: Option<PathBuf>,
+    /// Use an age identity file instead of a passphrase.
+    #[arg(long, global = true, env = "KEYFOB_IDENTITY", value_name = "PATH")]
+    pub identity: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new vault.
+    Init(init::InitArgs),
+    /// Add an account from an otpauth:// URI or from its fields.
+    Add(add::AddArgs),
+    /// List accounts (never shows secrets).
+    #[command(visible_alias = "ls")]
+    List(list::ListArgs),
+    /// Print the current code of the one account matching QUERY.
+    Code(code::CodeArgs),
+    /// Reveal an account's otpauth URI or draw its QR code, to move it to a phone.
+    Show(show::ShowArgs),
+    /// Change an account's fields.
+    Edit(edit::EditArgs),
+    /// Remove an account.
+    #[command(visible_alias = "rm")]
+    Remove(remove::RemoveArgs),
+    /// Import accounts: other apps' exports, QR code images, keyfob backups.
+    Import(import::ImportArgs),
+    /// Export: paper recovery sheet, encrypted backup, files and QR codes for other apps.
+    Export(export::ExportArgs),
+    /// Check a printed sheet (scan or PDF) or a backup against the vault.
+    Verify(verify::VerifyArgs),
+    /// Change the vault passphrase.
+    Passwd(misc::PasswdArgs),
+    /// Print shell completions.
+    Completions(misc::CompletionsArgs),
+    /// Print the man page (roff).
+    #[command(hide = true)]
+    Man,
+    /// Developer tools (benchmarks).
+    #[command(hide = true, subcommand)]
+    Debug(debug::DebugCommand),
+}
+
+/// Parses the command line and runs it.
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    let ctx = Context::new(&cli)?;
+    match cli.command {
+        None => {
+            eprintln!(
+                "keyfob: the terminal UI is not available in this build yet; see 'keyfob --help' for the commands"
+            );
+            Ok(ExitCode::from(2))
+        }
+        Some(Command::Init(args)) => init::run(&ctx, args),
+        Some(Command::Add(args)) => add::run(&ctx, args),
+        Some(Command::List(args)) => list::run(&ctx, args),
+        Some(Command::Code(args)) => code::run(&ctx, args),
+        Some(Command::Show(args)) => show::run(&ctx, args),
+        Some(Command::Edit(args)) => edit::run(&ctx, args),
+        Some(Command::Remove(args)) => remove::run(&ctx, args),
+        Some(Command::Import(args)) => import::run(&ctx, args),
+        Some(Command::Export(args)) => export::run(&ctx, args),
+        Some(Command::Verify(args)) => verify::run(&ctx, args),
+        Some(Command::Passwd(args)) => misc::passwd(&ctx, args),
+        Some(Command::Completions(args)) => misc::completions(args),
+        Some(Command::Man) => misc::man(),
+        Some(Command::Debug(command)) => debug::run(command).map(|()| ExitCode::SUCCESS),
+    }
+}
+
+/// Turns off core dumps and ptrace attachment, so a crash or a debugger cannot
+/// copy decrypted secrets out of memory.
+#[allow(unsafe_code)]
+pub fn harden_process() {
+    #[cfg(target_os = "linux")]
+    {
+        // PR_SET_DUMPABLE = 4; 0 disables core dumps and ptrace by non-root.
+        // SAFETY: prctl with these arguments only changes this process's flags.
+        unsafe {
+            libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+        }
+        let limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: setrlimit reads the struct we pass; RLIMIT_CORE = 0 disables core files.
+        unsafe {
+            libc::setrlimit(libc::RLIMIT_CORE, &limit);
+        }
+    }
+}

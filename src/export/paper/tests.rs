@@ -1,0 +1,263 @@
+//! Unit tests for the paper sheet: checksums, fingerprints and layout geometry.
+
+use super::*;
+use crate::account::Algorithm;
+
+fn account(issuer: &str, name: &str, secret: Secret, kind: Kind) -> Account {
+    Account::new(issuer, name, secret, kind, Algorithm::Sha1, 6, 0).unwrap()
+}
+
+fn simple(issuer: &str, name: &str) -> Account {
+    account(
+        issuer,
+        name,
+        Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap(),
+        Kind::DEFAULT_TOTP,
+    )
+}
+
+#[test]
+fn checksum_matches_the_documented_procedure() {
+    // J=9 B=1 S=18 W=22: x = 9, 10, 28, 50-32=18; y = 9, 19, 47-32=15, 33-32=1.
+    assert_eq!(line_checksum("JBSW").as_str(), "SB");
+    assert_eq!(line_checksum("").as_str(), "AA");
+    // Spaces, dashes and case do not matter.
+    assert_eq!(
+        line_checksum("jbsw-y3dp ehpk 3pxp").as_str(),
+        line_checksum("JBSWY3DPEHPK3PXP").as_str()
+    );
+}
+
+#[test]
+fn checksum_catches_every_single_typo_and_neighbour_swap() {
+    let line = "JBSWY3DPEHPK3PXP";
+    let original = line_checksum(line);
+    let chars: Vec<char> = line.chars().collect();
+    for position in 0..chars.len() {
+        for &symbol in BASE32 {
+            let symbol = char::from(symbol);
+            if symbol == chars[position] {
+                continue;
+            }
+            let mut typo = chars.clone();
+            typo[position] = symbol;
+            let typo: String = typo.into_iter().collect();
+            assert_ne!(line_checksum(&typo), original, "typo {typo} not caught");
+        }
+    }
+    for position in 0..chars.len() - 1 {
+        if chars[position] == chars[position + 1] {
+            continue;
+        }
+        let mut swapped = chars.clone();
+        swapped.swap(position, position + 1);
+        let swapped: String = swapped.into_iter().collect();
+        assert_ne!(
+            line_checksum(&swapped),
+            original,
+            "swap {swapped} not caught"
+        );
+    }
+}
+
+#[test]
+fn secret_lines_group_by_four_and_sixteen() {
+    let lines = secret_lines(&Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap());
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].groups.as_str(), "JBSW Y3DP EHPK 3PXP");
+    assert_eq!(lines[0].check, line_checksum("JBSWY3DPEHPK3PXP"));
+    assert_eq!(format!("{:?}", lines[0]), "SecretLine([REDACTED])");
+
+    // 20 bytes = 32 characters = two full lines; 21 bytes = 34 characters = three lines.
+    let lines = secret_lines(&Secret::from_bytes(vec![7; 21]).unwrap());
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[2].groups.len(), 2);
+    let joined: String = lines.iter().map(|l| l.groups.replace(' ', "")).collect();
+    assert_eq!(
+        joined,
+        Secret::from_bytes(vec![7; 21])
+            .unwrap()
+            .to_base32()
+            .as_str()
+    );
+}
+
+#[test]
+fn fingerprint_ignores_order_and_sees_changes() {
+    let a = simple("GitHub", "alice");
+    let b = simple("GitLab", "bob");
+    let one = sheet_fingerprint(&[a.clone(), b.clone()]);
+    assert_eq!(one, sheet_fingerprint(&[b.clone(), a.clone()]));
+    assert_eq!(one.len(), 9);
+    assert_eq!(one.as_bytes()[4], b'-');
+    assert!(
+        one.chars()
+            .all(|c| c == '-' || c.is_ascii_digit() || c.is_ascii_uppercase())
+    );
+    assert_ne!(one, sheet_fingerprint(std::slice::from_ref(&a)));
+    let mut renamed = b;
+    renamed.name = "bobby".into();
+    assert_ne!(one, sheet_fingerprint(&[a, renamed]));
+}
+
+#[test]
+fn empty_and_oversized_sets_are_refused() {
+    assert!(matches!(
+        paper_sheet(&[], &PaperOptions::default()),
+        Err(ExportError::NoAccounts)
+    ));
+}
+
+#[test]
+fn paper_size_names() {
+    assert_eq!(PaperSize::parse("A4"), Some(PaperSize::A4));
+    assert_eq!(PaperSize::parse(" Letter "), Some(PaperSize::Letter));
+    assert_eq!(PaperSize::parse("legal"), None);
+    assert_eq!(PaperSize::Letter.to_string(), "letter");
+}
+
+#[test]
+fn wrapping_respects_width_and_line_limit() {
+    let fonts = Fonts::load().unwrap();
+    let text = "averyveryverylongwordwithoutanyspaces and then some ordinary words";
+    let lines = fonts.wrap(Face::Regular, text, 10.0, 100.0, 10);
+    assert!(lines.len() > 2);
+    for line in &lines {
+        assert!(fonts.width(Face::Regular, line, 10.0) <= 100.0, "{line:?}");
+    }
+    let joined: String = lines.iter().map(|l| l.replace(' ', "")).collect();
+    assert_eq!(joined, text.replace(' ', ""));
+    let cut = fonts.wrap(Face::Regular, text, 10.0, 100.0, 2);
+    assert_eq!(cut.len(), 2);
+    assert!(cut[1].ends_with('…'));
+    assert!(fonts.width(Face::Regular, &cut[1], 10.0) <= 100.0);
+}
+
+/// Tricky accounts: huge names, a maximal secret, no issuer, other scripts.
+fn tricky_accounts() -> Vec<Account> {
+    let long = "x".repeat(4096);
+    let spaced = "word ".repeat(800);
+    vec![
+        simple("GitHub", "alice@example.com"),
+        simple(&long, &long),
+        simple("", &spaced),
+        simple("Ünïcødé Bank Ελληνικά", "Пользователь\tname\nwith controls"),
+        account(
+            "Big",
+            "secret",
+            Secret::from_bytes(vec![0xA5; crate::secret::MAX_SECRET_LEN]).unwrap(),
+            Kind::Hotp { counter: u64::MAX },
+        ),
+        account(
+            &"Long Issuer Name ".repeat(20),
+            "sha512",
+            Secret::from_bytes(vec![1; 64]).unwrap(),
+            Kind::Steam,
+        ),
+    ]
+}
+
+/// Right edge of a text operation.
+fn text_right(fonts: &Fonts, op: &Op) -> Option<(f32, f32, f32, f32)> {
+    match op {
+        Op::Text {
+            x,
+            y,
+            size,
+            face,
+            text,
+            ..
+        } => Some((*x, *y - size, *x + fonts.width(*face, text, *size), *y)),
+        _ => None,
+    }
+}
+
+#[test]
+fn blocks_fit_their_page_and_text_stays_clear_of_qr_codes() {
+    let fonts = Fonts::load().unwrap();
+    let accounts = tricky_accounts();
+    for size in [PaperSize::A4, PaperSize::Letter] {
+        let options = PaperOptions {
+            size,
+            date: "2026-11-23".into(),
+            title: "A title ".repeat(30),
+        };
+        let sheet = layout(&accounts, &options, &fonts).unwrap();
+        let (page_w, page_h) = size.dimensions();
+        let content_w = page_w - 2.0 * MARGIN_X;
+        let content_h = page_h - 2.0 * MARGIN_Y - HEADER_H - FOOTER_H;
+        let placed: usize = sheet.pages.iter().map(Vec::len).sum();
+        assert_eq!(placed, accounts.len());
+        for (page_index, page) in sheet.pages.iter().enumerate() {
+            let space = if page_index == 0 {
+                content_h + HEADER_H - sheet.intro.height
+            } else {
+                content_h
+            };
+            let used: f32 = page.iter().map(|(_, block)| block.height).sum();
+            assert!(
+                used <= space + 0.01,
+                "page {page_index} overflows: {used} > {space}"
+            );
+            for (_, block) in page {
+                let qr = block.ops.iter().find_map(|op| match op {
+                    Op::Qr { x, y, side, .. } => Some((*x, *y, *side)),
+                    _ => None,
+                });
+                for op in &block.ops {
+                    let Some((left, top, right, bottom)) = text_right(&fonts, op) else {
+                        continue;
+                    };
+                    assert!(
+                        right <= content_w + 0.01,
+                        "text overflows the page: {right} {left} {top} {:?}",
+                        match op {
+                            Op::Text { text, size, .. } =>
+                                (text.chars().take(30).collect::<String>(), *size),
+                            _ => unreachable!(),
+                        }
+                    );
+                    assert!(left >= 0.0);
+                    assert!(bottom <= block.height);
+                    if let Some((qx, qy, side)) = qr {
+                        let beside = bottom < qy || top > qy + side;
+                        assert!(
+                            beside || left >= qx + side + QR_GAP - 0.01,
+                            "text over the QR code"
+                        );
+                    }
+                }
+            }
+        }
+        for op in &sheet.intro.ops {
+            if let Some((_, _, right, _)) = text_right(&fonts, op) {
+                assert!(right <= content_w + 0.01, "intro text overflows: {right}");
+            }
+        }
+    }
+}
+
+#[test]
+fn qr_codes_are_at_least_35_mm() {
+    let fonts = Fonts::load().unwrap();
+    let block = account_block(&simple("GitHub", "alice"), 1, 1, &fonts, 500.0, 700.0);
+    let side = block
+        .ops
+        .iter()
+        .find_map(|op| match op {
+            Op::Qr { side, .. } => Some(*side),
+            _ => None,
+        })
+        .unwrap();
+    assert!(side >= 35.0 * MM, "QR side {side} pt");
+}
+
+#[test]
+fn renders_a_pdf() {
+    let accounts = tricky_accounts();
+    let pdf = paper_sheet(&accounts, &PaperOptions::default()).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let mut out = Vec::new();
+    write_paper_sheet(&accounts[..1], &PaperOptions::default(), &mut out).unwrap();
+    assert!(out.starts_with(b"%PDF-"));
+}

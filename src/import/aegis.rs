@@ -1,0 +1,267 @@
+//! Aegis vault files (`aegis-export*.json`, `aegis.json`), plain or encrypted,
+//! and the plain export that Aegis can import from keyfob.
+//!
+//! Encrypted vaults hold a random master key wrapped in "slots"; password slots
+//! derive their wrapping key with scrypt (parameters read from the file, so they
+//! are bounded before use) and the content is AES-256-GCM.
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use data_encoding::HEXLOWER_PERMISSIVE;
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+use super::js;
+use super::{Format, ImportError, Imported, Skipped, crypto};
+use crate::account::{Account, AccountId, Algorithm, Kind};
+use crate::secret::Secret;
+
+const FORMAT: Format = Format::Aegis;
+
+/// Parses an Aegis vault; `password` opens encrypted ones.
+pub fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported, ImportError> {
+    let file = super::json(bytes, FORMAT)?;
+    if !file.is_object() {
+        return Err(ImportError::malformed(
+            FORMAT,
+            "the top level is not an object",
+        ));
+    }
+    let version = js::int(&file, "version").unwrap_or(1);
+    if version > 1 {
+        return Err(ImportError::UnsupportedVersion {
+            format: FORMAT,
+            version,
+        });
+    }
+    let header = file.get("header").unwrap_or(&Value::Null);
+    match file.get("db") {
+        Some(db @ Value::Object(_)) => parse_content(db, now),
+        Some(Value::String(ciphertext)) => {
+            let password = password.ok_or(ImportError::PasswordRequired)?;
+            let content = decrypt(header, ciphertext, password)?;
+            let db = serde_json::from_slice::<Value>(&content)
+                .map_err(|e| ImportError::json(FORMAT, &e))?;
+            parse_content(&db, now)
+        }
+        _ => Err(ImportError::malformed(FORMAT, "missing 'db'")),
+    }
+}
+
+fn hex(value: &Value, key: &str, what: &str) -> Result<Zeroizing<Vec<u8>>, ImportError> {
+    HEXLOWER_PERMISSIVE
+        .decode(js::str(value, key).as_bytes())
+        .map(Zeroizing::new)
+        .map_err(|_| ImportError::malformed(FORMAT, format!("{what} is not valid hex")))
+}
+
+fn decrypt(
+    header: &Value,
+    ciphertext: &str,
+    password: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, ImportError> {
+    let slots = js::arr(header, "slots");
+    super::check_count(slots.len())?;
+    let password_slots: Vec<&Value> = slots
+        .iter()
+        .filter(|s| js::int(s, "type") == Some(1))
+        .collect();
+    if password_slots.is_empty() {
+        return Err(ImportError::Unsupported {
+            format: FORMAT,
+            what: "a vault without a password slot (biometric only)",
+        });
+    }
+    let mut master: Option<Zeroizing<Vec<u8>>> = None;
+    for slot in password_slots {
+        let n = u64::try_from(js::int(slot, "n").unwrap_or(0)).unwrap_or(0);
+        let r = u32::try_from(js::int(slot, "r").unwrap_or(0)).unwrap_or(0);
+        let p = u32::try_from(js::int(slot, "p").unwrap_or(0)).unwrap_or(0);
+        let salt = hex(slot, "salt", "slot salt")?;
+        let key = crypto::scrypt(FORMAT, password, &salt, n, r, p)?;
+        let params = slot.get("key_params").unwrap_or(&Value::Null);
+        let nonce = hex(params, "nonce", "slot nonce")?;
+        let mut wrapped = hex(slot, "key", "slot key")?;
+        wrapped.extend_from_slice(&hex(params, "tag", "slot tag")?);
+        if let Some(k) = crypto::aes_gcm_open(key.as_ref(), &nonce, &wrapped, &[]) {
+            master = Some(k);
+            break;
+        }
+    }
+    let master = master.ok_or(ImportError::WrongPassword)?;
+    let params = header.get("params").unwrap_or(&Value::Null);
+    let nonce = hex(params, "nonce", "vault nonce")?;
+    let mut sealed = base64::engine::general_purpose::STANDARD
+        .decode(ciphertext.trim())
+        .map_err(|_| ImportError::malformed(FORMAT, "'db' is not valid base64"))?;
+    sealed.extend_from_slice(&hex(params, "tag", "vault tag")?);
+    crypto::aes_gcm_open(&master, &nonce, &sealed, &[]).ok_or_else(|| {
+        ImportError::malformed(FORMAT, "the vault content does not decrypt with its key")
+    })
+}
+
+fn parse_content(db: &Value, now: i64) -> Result<Imported, ImportError> {
+    let version = js::int(db, "version").unwrap_or(1);
+    if version > 3 {
+        return Err(ImportError::UnsupportedVersion {
+            format: FORMAT,
+            version,
+        });
+    }
+    let groups: HashMap<&str, &str> = js::arr(db, "groups")
+        .iter()
+        .map(|g| (js::str(g, "uuid"), js::str(g, "name")))
+        .collect();
+    let entries = db
+        .get("entries")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ImportError::malformed(FORMAT, "missing 'entries'"))?;
+    super::check_count(entries.len())?;
+    let mut imported = Imported::default();
+    for entry in entries {
+        match entry_to_account(entry, &groups, now) {
+            Ok(account) => imported.accounts.push(account),
+            Err(skipped) => imported.skipped.push(skipped),
+        }
+    }
+    Ok(imported)
+}
+
+fn entry_to_account(
+    entry: &Value,
+    groups: &HashMap<&str, &str>,
+    now: i64,
+) -> Result<Account, Skipped> {
+    let issuer = js::str(entry, "issuer");
+    let name = js::str(entry, "name");
+    let skip = |reason: String| Skipped::new(issuer, name, reason);
+    let info = entry.get("info").unwrap_or(&Value::Null);
+    let kind_name = js::str(entry, "type").to_ascii_lowercase();
+    let period = || super::period_u32(js::int(info, "period").unwrap_or(30));
+    let kind = match kind_name.as_str() {
+        "totp" => Kind::Totp { period: period() },
+        "hotp" => Kind::Hotp {
+            counter: u64::try_from(js::int(info, "counter").unwrap_or(0))
+                .map_err(|_| skip("negative HOTP counter".into()))?,
+        },
+        "steam" => Kind::Steam,
+        "motp" => return Err(skip("mOTP is not supported".into())),
+        "yandex" => return Err(skip("Yandex OTP is not supported".into())),
+        other => {
+            return Err(skip(format!(
+                "unsupported type '{}'",
+                other.chars().take(32).collect::<String>()
+            )));
+        }
+    };
+    let algo = js::str(info, "algo");
+    let algorithm = if algo.is_empty() || algo.eq_ignore_ascii_case("MD5") {
+        Algorithm::Sha1
+    } else {
+        Algorithm::parse(algo).map_err(|e| skip(e.to_string()))?
+    };
+    let digits = super::digits_u8(js::int(info, "digits").unwrap_or(6));
+    let secret = Secret::from_base32(js::str(info, "secret")).map_err(|e| skip(e.to_string()))?;
+    let mut account = Account::new(issuer, name, secret, kind, algorithm, digits, now)
+        .map_err(|e| skip(e.to_string()))?;
+    account.note = js::str(entry, "note").chars().take(4096).collect();
+    account.favorite = entry
+        .get("favorite")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let mut tags: Vec<String> = js::arr(entry, "groups")
+        .iter()
+        .filter_map(Value::as_str)
+        .filter_map(|uuid| groups.get(uuid))
+        .map(|name| name.trim().to_string())
+        .collect();
+    let old_group = js::str(entry, "group").trim();
+    if !old_group.is_empty() {
+        tags.push(old_group.to_string());
+    }
+    tags.retain(|t| !t.is_empty());
+    tags.dedup();
+    account.tags = tags;
+    Ok(account)
+}
+
+/// A UUID-shaped string from 32 hex digits (random ones if the id is not hex).
+fn uuid_from(id: &AccountId) -> String {
+    let hex = id.as_str();
+    let hex = if hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        hex.to_ascii_lowercase()
+    } else {
+        AccountId::random().as_str().to_string()
+    };
+    let part = |a: usize, b: usize| hex.get(a..b).unwrap_or("0");
+    format!(
+        "{}-{}-{}-{}-{}",
+        part(0, 8),
+        part(8, 12),
+        part(12, 16),
+        part(16, 20),
+        part(20, 32)
+    )
+}
+
+/// A plain (unencrypted) Aegis vault export holding `accounts`, which Aegis
+/// imports with "Import from file → Aegis". Tags become Aegis groups. The bytes
+/// hold every secret in clear and are wiped when dropped.
+pub fn to_plain_json(accounts: &[Account]) -> Zeroizing<Vec<u8>> {
+    let mut group_ids: Vec<(String, String)> = Vec::new();
+    let mut entries = Vec::with_capacity(accounts.len());
+    for account in accounts {
+        let mut groups = Vec::new();
+        for tag in &account.tags {
+            let uuid = match group_ids.iter().find(|(name, _)| name == tag) {
+                Some((_, uuid)) => uuid.clone(),
+                None => {
+                    let uuid = uuid_from(&AccountId::random());
+                    group_ids.push((tag.clone(), uuid.clone()));
+                    uuid
+                }
+            };
+            groups.push(Value::String(uuid));
+        }
+        let secret = account.secret.to_base32();
+        let info = match account.kind {
+            Kind::Totp { period } => json!({
+                "secret": &*secret, "algo": account.algorithm.as_str(),
+                "digits": account.digits, "period": period,
+            }),
+            Kind::Hotp { counter } => json!({
+                "secret": &*secret, "algo": account.algorithm.as_str(),
+                "digits": account.digits, "counter": counter,
+            }),
+            Kind::Steam => json!({
+                "secret": &*secret, "algo": "SHA1", "digits": 5, "period": 30,
+            }),
+        };
+        entries.push(json!({
+            "type": account.kind.name(),
+            "uuid": uuid_from(&account.id),
+            "name": account.name,
+            "issuer": account.issuer,
+            "note": account.note,
+            "favorite": account.favorite,
+            "icon": null,
+            "info": info,
+            "groups": groups,
+        }));
+    }
+    let groups: Vec<Value> = group_ids
+        .into_iter()
+        .map(|(name, uuid)| json!({ "uuid": uuid, "name": name }))
+        .collect();
+    let vault = json!({
+        "version": 1,
+        "header": { "slots": null, "params": null },
+        "db": { "version": 3, "entries": entries, "groups": groups, "icons_optimized": true },
+    });
+    let mut out = Zeroizing::new(Vec::new());
+    // Serialising a `Value` into a Vec cannot fail; an empty result would be caught on import.
+    let _ = serde_json::to_writer_pretty(&mut *out, &vault);
+    out.push(b'\n');
+    out
+}

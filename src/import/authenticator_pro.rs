@@ -1,0 +1,128 @@
+//! Authenticator Pro (now Stratum) backups: plain JSON, encrypted
+//! (`AUTHENTICATORPRO` | salt 16 | IV 12 | AES-256-GCM, Argon2id key) and legacy
+//! encrypted (`AuthenticatorPro` | salt 20 | IV 16 | AES-256-CBC, PBKDF2-SHA1 key).
+//! The KDF parameters are fixed by the format, not read from the file.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::js;
+use super::{Format, ImportError, Imported, Skipped, crypto};
+use crate::account::{Account, Algorithm, Kind};
+use crate::secret::Secret;
+
+const FORMAT: Format = Format::AuthenticatorPro;
+/// Header of current encrypted backups.
+pub const MAGIC: &[u8] = b"AUTHENTICATORPRO";
+/// Header of legacy encrypted backups.
+pub const LEGACY_MAGIC: &[u8] = b"AuthenticatorPro";
+/// PBKDF2 iterations of legacy backups.
+pub const LEGACY_ITERATIONS: u32 = 64_000;
+
+/// Parses an Authenticator Pro backup; `password` opens encrypted ones.
+pub fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported, ImportError> {
+    let plain;
+    let json_bytes: &[u8] = if let Some(rest) = bytes.strip_prefix(MAGIC) {
+        let password = password.ok_or(ImportError::PasswordRequired)?;
+        let (Some(salt), Some(iv), Some(sealed)) =
+            (rest.get(..16), rest.get(16..28), rest.get(28..))
+        else {
+            return Err(ImportError::malformed(
+                FORMAT,
+                "the encrypted file is truncated",
+            ));
+        };
+        let key = crypto::argon2id(FORMAT, password, salt, 3, 65_536, 4)?;
+        plain = crypto::aes_gcm_open(key.as_ref(), iv, sealed, &[])
+            .ok_or(ImportError::WrongPassword)?;
+        &plain
+    } else if let Some(rest) = bytes.strip_prefix(LEGACY_MAGIC) {
+        let password = password.ok_or(ImportError::PasswordRequired)?;
+        let (Some(salt), Some(iv), Some(sealed)) =
+            (rest.get(..20), rest.get(20..36), rest.get(36..))
+        else {
+            return Err(ImportError::malformed(
+                FORMAT,
+                "the encrypted file is truncated",
+            ));
+        };
+        let key = crypto::pbkdf2_sha1(FORMAT, password, salt, LEGACY_ITERATIONS)?;
+        plain = crypto::aes_cbc_open(key.as_ref(), iv, sealed).ok_or(ImportError::WrongPassword)?;
+        &plain
+    } else {
+        bytes
+    };
+    let file = super::json(json_bytes, FORMAT).map_err(|e| {
+        match (e, json_bytes.len() == bytes.len()) {
+            // CBC has no authentication: a wrong legacy password can unpad by chance.
+            (ImportError::Malformed { .. }, false) => ImportError::WrongPassword,
+            (e, _) => e,
+        }
+    })?;
+    let authenticators = file
+        .get("Authenticators")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ImportError::malformed(FORMAT, "missing 'Authenticators'"))?;
+    super::check_count(authenticators.len())?;
+    let categories: HashMap<&str, &str> = js::arr(&file, "Categories")
+        .iter()
+        .map(|c| (js::str(c, "Id"), js::str(c, "Name")))
+        .collect();
+    let mut tags_by_secret: HashMap<&str, Vec<String>> = HashMap::new();
+    for link in js::arr(&file, "AuthenticatorCategories")
+        .iter()
+        .take(super::MAX_ENTRIES)
+    {
+        if let Some(name) = categories.get(js::str(link, "CategoryId")) {
+            tags_by_secret
+                .entry(js::str(link, "AuthenticatorSecret"))
+                .or_default()
+                .push(name.trim().to_string());
+        }
+    }
+    let mut imported = Imported::default();
+    for entry in authenticators {
+        match to_account(entry, now) {
+            Ok(mut account) => {
+                if let Some(tags) = tags_by_secret.get(js::str(entry, "Secret")) {
+                    account.tags = tags.iter().filter(|t| !t.is_empty()).cloned().collect();
+                }
+                imported.accounts.push(account);
+            }
+            Err(skipped) => imported.skipped.push(skipped),
+        }
+    }
+    Ok(imported)
+}
+
+fn to_account(entry: &Value, now: i64) -> Result<Account, Skipped> {
+    let issuer = js::str(entry, "Issuer");
+    let name = js::str(entry, "Username");
+    let skip = |reason: String| Skipped::new(issuer, name, reason);
+    let kind = match js::int(entry, "Type") {
+        Some(1) => Kind::Hotp {
+            counter: u64::try_from(js::int(entry, "Counter").unwrap_or(0))
+                .map_err(|_| skip("negative HOTP counter".into()))?,
+        },
+        Some(2) => Kind::Totp {
+            period: super::period_u32(js::int(entry, "Period").unwrap_or(30)),
+        },
+        Some(4) => Kind::Steam,
+        Some(3) => return Err(skip("mOTP is not supported".into())),
+        Some(5) => return Err(skip("Yandex OTP is not supported".into())),
+        other => {
+            return Err(skip(format!("unsupported type '{}'", other.unwrap_or(-1))));
+        }
+    };
+    let algorithm = match js::int(entry, "Algorithm").unwrap_or(0) {
+        0 => Algorithm::Sha1,
+        1 => Algorithm::Sha256,
+        2 => Algorithm::Sha512,
+        other => return Err(skip(format!("unsupported algorithm '{other}'"))),
+    };
+    let digits = super::digits_u8(js::int(entry, "Digits").unwrap_or(6));
+    let secret = Secret::from_base32(js::str(entry, "Secret")).map_err(|e| skip(e.to_string()))?;
+    Account::new(issuer, name, secret, kind, algorithm, digits, now)
+        .map_err(|e| skip(e.to_string()))
+}

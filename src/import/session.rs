@@ -1,0 +1,413 @@
+//! One `keyfob import` run over many inputs: files of any supported format,
+//! images of QR codes, and keyfob's own age backups.
+//!
+//! [`read_input`] turns one file into an [`Outcome`] (accounts, entries that could
+//! not be imported, QR codes that are not OTP, Google batch positions);
+//! [`dedupe`] drops accounts the vault already has; [`missing_batches`] says which
+//! QR codes of a multi-part Google Authenticator export were not seen.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use super::google_migration::{self, BatchInfo};
+use super::{Format, ImportError, Skipped};
+use crate::account::Account;
+use crate::qr::{self, QrError};
+use crate::uri;
+use crate::vault::{self, Key};
+
+/// Most files visited when walking directories.
+pub const MAX_FILES: usize = 10_000;
+
+/// What kind of input a file turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// An image with QR codes.
+    Image,
+    /// An export of another app (or a text list).
+    Format(Format),
+    /// A keyfob age backup (or vault).
+    KeyfobBackup,
+}
+
+impl std::fmt::Display for InputKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InputKind::Image => f.write_str("image"),
+            InputKind::Format(format) => f.write_str(format.display_name()),
+            InputKind::KeyfobBackup => f.write_str("keyfob backup"),
+        }
+    }
+}
+
+/// Everything read from one input.
+#[derive(Debug)]
+pub struct Outcome {
+    /// What the input was.
+    pub kind: InputKind,
+    /// Accounts read.
+    pub accounts: Vec<Account>,
+    /// Entries that could not be imported, with reasons.
+    pub skipped: Vec<Skipped>,
+    /// QR codes found that are not OTP, described by kind only (never content).
+    pub not_otp: Vec<&'static str>,
+    /// Google export batches seen in this input.
+    pub google_batches: Vec<BatchInfo>,
+}
+
+/// What unlocks an encrypted input.
+#[derive(Clone, Default)]
+pub struct Credentials {
+    /// Password of another app's encrypted export, or of a keyfob passphrase backup.
+    pub password: Option<Zeroizing<Vec<u8>>>,
+    /// Identity for keyfob backups encrypted to an age recipient.
+    pub identity: Option<Key>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("password", &self.password.as_ref().map(|_| "[REDACTED]"))
+            .field("identity", &self.identity)
+            .finish()
+    }
+}
+
+/// Errors reading one input.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The other app's file failed to import.
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    /// The image could not be read or holds no QR code.
+    #[error(transparent)]
+    Qr(#[from] QrError),
+    /// A keyfob backup could not be opened.
+    #[error("keyfob backup: {0}")]
+    Backup(#[source] vault::VaultError),
+    /// A keyfob backup needs a passphrase or identity.
+    #[error("the keyfob backup is encrypted: a passphrase is needed")]
+    BackupPasswordRequired,
+    /// Reading the file failed.
+    #[error("cannot read the file")]
+    Io(#[source] std::io::Error),
+    /// Walking a directory found too many files.
+    #[error("more than {MAX_FILES} files to import")]
+    TooManyFiles,
+}
+
+impl InputError {
+    /// True when calling again with a password could succeed.
+    pub fn needs_password(&self) -> bool {
+        matches!(
+            self,
+            InputError::Import(ImportError::PasswordRequired) | InputError::BackupPasswordRequired
+        )
+    }
+}
+
+/// Expands directories (recursively, sorted, hidden files skipped) into files.
+pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
+    let mut files = Vec::new();
+    let mut stack: Vec<PathBuf> = paths.iter().rev().cloned().collect();
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(&path)
+                .map_err(InputError::Io)?
+                .flatten()
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .map(|e| e.path())
+                .collect();
+            entries.sort();
+            stack.extend(entries.into_iter().rev());
+        } else {
+            files.push(path);
+        }
+        if files.len() > MAX_FILES {
+            return Err(InputError::TooManyFiles);
+        }
+    }
+    Ok(files)
+}
+
+/// True when the bytes start like an image file keyfob can scan.
+pub fn is_image(bytes: &[u8]) -> bool {
+    const MAGIC: [&[u8]; 8] = [
+        b"\x89PNG\r\n\x1a\n",
+        b"\xff\xd8\xff",
+        b"GIF87a",
+        b"GIF89a",
+        b"BM",
+        b"II*\0",
+        b"MM\0*",
+        b"RIFF",
+    ];
+    MAGIC.iter().any(|m| bytes.starts_with(m))
+        && (!bytes.starts_with(b"RIFF") || bytes.get(8..12) == Some(b"WEBP"))
+}
+
+/// Reads one input file. `from` forces another app's format; otherwise it is
+/// detected from the content.
+pub fn read_input(
+    path: &Path,
+    from: Option<Format>,
+    credentials: &Credentials,
+    now: i64,
+) -> Result<Outcome, InputError> {
+    let size = std::fs::metadata(path).map_err(InputError::Io)?.len();
+    super::check_size(size)?;
+    let bytes = Zeroizing::new(std::fs::read(path).map_err(InputError::Io)?);
+    let password = credentials.password.as_ref().map(|p| p.as_slice());
+    if from.is_none() && is_image(&bytes) {
+        return read_image(&bytes, now);
+    }
+    if from.is_none() && vault::crypto::looks_like_age(&bytes) {
+        return read_backup(&bytes, credentials);
+    }
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let format = match from {
+        Some(format) => format,
+        None => {
+            super::detect(&bytes, file_name.as_deref()).ok_or(ImportError::UnsupportedFormat)?
+        }
+    };
+    let imported = if format == Format::MicrosoftAuthenticator {
+        super::microsoft_authenticator::parse_microsoft_authenticator_at(path, now)?
+    } else {
+        super::parse(&bytes, format, password, now)?
+    };
+    Ok(Outcome {
+        kind: InputKind::Format(format),
+        accounts: imported.accounts,
+        skipped: imported.skipped,
+        not_otp: Vec::new(),
+        google_batches: imported.google_batches,
+    })
+}
+
+fn read_backup(bytes: &[u8], credentials: &Credentials) -> Result<Outcome, InputError> {
+    let key = match (&credentials.identity, &credentials.password) {
+        (Some(identity), _) => identity.clone(),
+        (None, Some(password)) => {
+            let text = std::str::from_utf8(password)
+                .map_err(|_| InputError::Backup(vault::VaultError::WrongPassphrase))?;
+            Key::passphrase(secrecy::SecretString::from(text.to_string()))
+        }
+        (None, None) => return Err(InputError::BackupPasswordRequired),
+    };
+    let plaintext = vault::crypto::decrypt(bytes, &key).map_err(InputError::Backup)?;
+    let document = vault::Document::from_json(&plaintext).map_err(InputError::Backup)?;
+    Ok(Outcome {
+        kind: InputKind::KeyfobBackup,
+        accounts: document.accounts,
+        skipped: Vec::new(),
+        not_otp: Vec::new(),
+        google_batches: Vec::new(),
+    })
+}
+
+/// Reads every QR code of an image.
+pub fn read_image(bytes: &[u8], now: i64) -> Result<Outcome, InputError> {
+    let payloads = qr::decode_image_bytes(bytes)?;
+    let mut outcome = Outcome {
+        kind: InputKind::Image,
+        accounts: Vec::new(),
+        skipped: Vec::new(),
+        not_otp: Vec::new(),
+        google_batches: Vec::new(),
+    };
+    for payload in payloads {
+        let payload = Zeroizing::new(payload);
+        let Ok(text) = std::str::from_utf8(&payload) else {
+            outcome.not_otp.push("binary data");
+            continue;
+        };
+        let text = text.trim();
+        if google_migration::is_migration_uri(text) {
+            match google_migration::decode_uri(text, now) {
+                Ok(imported) => {
+                    outcome.accounts.extend(imported.accounts);
+                    outcome.skipped.extend(imported.skipped);
+                    outcome.google_batches.extend(imported.google_batches);
+                }
+                Err(error) => outcome.skipped.push(Skipped::new(
+                    "",
+                    "Google Authenticator export",
+                    error.to_string(),
+                )),
+            }
+        } else if text
+            .get(..10)
+            .is_some_and(|p| p.eq_ignore_ascii_case("otpauth://"))
+        {
+            match uri::parse(text, now) {
+                Ok(account) => outcome.accounts.push(account),
+                Err(error) => {
+                    outcome
+                        .skipped
+                        .push(Skipped::new("", "otpauth QR code", error.to_string()))
+                }
+            }
+        } else {
+            outcome.not_otp.push(describe_payload(text));
+        }
+    }
+    Ok(outcome)
+}
+
+/// What kind of non-OTP content a QR code holds, without revealing it.
+pub fn describe_payload(text: &str) -> &'static str {
+    let lower: String = text
+        .chars()
+        .take(16)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        "a web link"
+    } else if lower.starts_with("wifi:") {
+        "Wi-Fi settings"
+    } else if lower.starts_with("begin:vcard") || lower.starts_with("mecard:") {
+        "a contact card"
+    } else if lower.starts_with("mailto:") || lower.starts_with("matmsg:") {
+        "an e-mail address"
+    } else if lower.starts_with("tel:") || lower.starts_with("sms") {
+        "a phone number"
+    } else if lower.starts_with("geo:") {
+        "a location"
+    } else if lower.starts_with("begin:vevent") {
+        "a calendar event"
+    } else if lower.starts_with("bitcoin:") || lower.starts_with("ethereum:") {
+        "a payment address"
+    } else {
+        "plain text"
+    }
+}
+
+/// Splits `incoming` into accounts new to `existing` (and to each other) and
+/// the number of duplicates (same secret and parameters).
+pub fn dedupe(existing: &[Account], incoming: Vec<Account>) -> (Vec<Account>, Vec<Account>) {
+    let mut fresh: Vec<Account> = Vec::new();
+    let mut duplicates = Vec::new();
+    for account in incoming {
+        if existing
+            .iter()
+            .chain(fresh.iter())
+            .any(|a| a.same_token(&account))
+        {
+            duplicates.push(account);
+        } else {
+            fresh.push(account);
+        }
+    }
+    (fresh, duplicates)
+}
+
+/// A multi-part Google export of which some QR codes were not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingBatches {
+    /// The export's batch id.
+    pub batch_id: i32,
+    /// How many QR codes the export has.
+    pub batch_size: i32,
+    /// 1-based numbers of the QR codes not seen.
+    pub missing: Vec<i32>,
+}
+
+/// For every Google export seen, the QR codes (1-based) that are missing.
+pub fn missing_batches(batches: &[BatchInfo]) -> Vec<MissingBatches> {
+    let mut seen: BTreeMap<i32, (i32, BTreeSet<i32>)> = BTreeMap::new();
+    for batch in batches {
+        let entry = seen
+            .entry(batch.batch_id)
+            .or_insert((batch.batch_size, BTreeSet::new()));
+        entry.0 = entry.0.max(batch.batch_size);
+        entry.1.insert(batch.batch_index);
+    }
+    seen.into_iter()
+        .filter_map(|(batch_id, (size, indices))| {
+            // Bound the work on absurd sizes from hostile payloads.
+            let size = size.clamp(1, 1000);
+            let missing: Vec<i32> = (0..size)
+                .filter(|i| !indices.contains(i))
+                .map(|i| i + 1)
+                .collect();
+            (!missing.is_empty()).then_some(MissingBatches {
+                batch_id,
+                batch_size: size,
+                missing,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::{Algorithm, Kind};
+    use crate::secret::Secret;
+
+    fn account(secret: &str, period: u32) -> Account {
+        Account::new(
+            "I",
+            "n",
+            Secret::from_base32(secret).unwrap(),
+            Kind::Totp { period },
+            Algorithm::Sha1,
+            6,
+            0,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn dedupe_against_vault_and_within_the_run() {
+        let existing = vec![account("JBSWY3DPEHPK3PXP", 30)];
+        let incoming = vec![
+            account("JBSWY3DPEHPK3PXP", 30),
+            account("JBSWY3DPEHPK3PXP", 60),
+            account("GEZDGNBVGY3TQOJQ", 30),
+            account("GEZDGNBVGY3TQOJQ", 30),
+        ];
+        let (fresh, dups) = dedupe(&existing, incoming);
+        assert_eq!(fresh.len(), 2);
+        assert_eq!(dups.len(), 2);
+        assert_eq!(fresh[0].kind, Kind::Totp { period: 60 });
+    }
+
+    #[test]
+    fn missing_google_batches() {
+        let b = |batch_id, batch_index, batch_size| BatchInfo {
+            batch_id,
+            batch_index,
+            batch_size,
+        };
+        let missing = missing_batches(&[b(-7, 0, 3), b(-7, 2, 3), b(5, 0, 1)]);
+        assert_eq!(
+            missing,
+            vec![MissingBatches {
+                batch_id: -7,
+                batch_size: 3,
+                missing: vec![2]
+            }]
+        );
+        assert!(
+            missing_batches(&[b(1, 0, i32::MAX)])
+                .first()
+                .is_some_and(|m| m.missing.len() == 999)
+        );
+    }
+
+    #[test]
+    fn payload_kinds_never_echo_content() {
+        assert_eq!(describe_payload("https://example.com/secret"), "a web link");
+        assert_eq!(describe_payload("WIFI:S:home;P:pw;;"), "Wi-Fi settings");
+        assert_eq!(describe_payload("hello"), "plain text");
+        assert!(is_image(b"\x89PNG\r\n\x1a\nrest"));
+        assert!(is_image(b"RIFF\0\0\0\0WEBPVP8 "));
+        assert!(!is_image(b"RIFF\0\0\0\0WAVEfmt "));
+        assert!(!is_image(b"{\"json\": 1}"));
+    }
+}

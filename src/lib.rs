@@ -1,0 +1,18 @@
+//! keyfob: a portable, offline TOTP/HOTP authenticator.
+//!
+//! This crate is the core: the account model, code generation, otpauth URIs and
+//! the age-encrypted vault. It never prints and holds no terminal code; the
+//! `keyfob` binary (CLI and terminal UI) is a thin layer on top.
+
+pub mod account;
+pub mod export;
+pub mod import;
+pub mod otp;
+pub mod qr;
+pub mod secret;
+pub mod uri;
+pub mod vault;
+
+pub use account::{Account, AccountId, Algorithm, Kind};
+pub use otp::Code;
+pub use secret::Secret;

@@ -1,0 +1,95 @@
+//! Reading QR codes from images: photos, scans and screenshots of an enrolment page.
+//!
+//! [`decode_image_bytes`] takes an image file's bytes (PNG, JPEG, GIF, BMP, WebP or
+//! TIFF), loads it within size limits and returns the content of every QR code in it.
+//! [`decode_image`] does the same for an image already in memory.
+//!
+//! Two pure-Rust decoders are combined. `rxing` (a port of ZXing) reads most images
+//! on its own and runs first; only when it finds nothing does a cascade of fallbacks
+//! run (`rqrr`, other binarisations, scaling, inversion), so an easy image never pays
+//! for them. Every call into a decoder is isolated with `catch_unwind`: a decoder bug
+//! on a hostile image yields "no code" for that attempt, never a crash.
+//!
+//! Payloads may hold secrets (`otpauth://` URIs), so they never appear in errors.
+
+mod decode;
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageError, ImageReader, Limits};
+
+/// Largest accepted image width or height, in pixels.
+pub const MAX_DIMENSION: u32 = 16_384;
+
+/// Largest total allocation allowed while decoding an image file, in bytes.
+pub const MAX_ALLOC: u64 = 512 * 1024 * 1024;
+
+/// Errors from reading QR codes in an image. Messages never contain a decoded payload.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum QrError {
+    /// The bytes are not in an image format keyfob reads.
+    #[error("unsupported image format (keyfob reads PNG, JPEG, GIF, BMP, WebP and TIFF)")]
+    UnsupportedFormat,
+    /// The image format was recognised but the data is damaged or truncated.
+    #[error("the image is corrupt or truncated")]
+    Corrupt(#[source] ImageError),
+    /// The image is larger than the limits ([`MAX_DIMENSION`], [`MAX_ALLOC`]).
+    #[error("the image is too large (at most {MAX_DIMENSION}x{MAX_DIMENSION} pixels)")]
+    TooLarge(#[source] ImageError),
+    /// The image was read but no QR code could be decoded in it.
+    #[error("no QR code found in the image")]
+    NoCodeFound,
+}
+
+/// Loads an image file's bytes (format guessed from the content) within the size limits.
+pub fn load_image(bytes: &[u8]) -> Result<DynamicImage, QrError> {
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| QrError::Corrupt(ImageError::IoError(e)))?;
+    if reader.format().is_none() {
+        return Err(QrError::UnsupportedFormat);
+    }
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_DIMENSION);
+    limits.max_image_height = Some(MAX_DIMENSION);
+    limits.max_alloc = Some(MAX_ALLOC);
+    reader.limits(limits);
+    reader.decode().map_err(|e| match e {
+        ImageError::Limits(_) => QrError::TooLarge(e),
+        ImageError::Unsupported(_) => QrError::UnsupportedFormat,
+        other => QrError::Corrupt(other),
+    })
+}
+
+/// Decodes every QR code in an image file's bytes.
+///
+/// Returns the payload of each code found, deduplicated, in the order found, or
+/// [`QrError::NoCodeFound`] if there is none. See [`decode_image`] for what a payload is.
+pub fn decode_image_bytes(bytes: &[u8]) -> Result<Vec<Vec<u8>>, QrError> {
+    let image = load_image(bytes)?;
+    let codes = decode_image(&image);
+    if codes.is_empty() {
+        Err(QrError::NoCodeFound)
+    } else {
+        Ok(codes)
+    }
+}
+
+/// Decodes every QR code in an image; empty if none was found.
+///
+/// Each payload is the code's content as bytes, deduplicated. Codes read by the
+/// primary decoder come back as UTF-8 text (byte segments interpreted by their ECI
+/// or, failing that, by the usual charset guess); codes only a fallback could read
+/// come back as the bytes stored in the code (kanji segments as Shift_JIS). For the
+/// ASCII payloads an authenticator deals with (`otpauth://`, `otpauth-migration://`)
+/// both are the same.
+pub fn decode_image(image: &DynamicImage) -> Vec<Vec<u8>> {
+    decode::decode_luma(&image.to_luma8())
+}
+
+/// Like [`decode_image`], also naming the cascade stage that read the codes (for benchmarks).
+#[doc(hidden)]
+pub fn decode_image_traced(image: &DynamicImage) -> (Vec<Vec<u8>>, Option<&'static str>) {
+    decode::decode_traced(&image.to_luma8())
+}

@@ -1,0 +1,202 @@
+//! The backup log: which backups and paper sheets exist, and which were checked.
+//!
+//! Exports never modify the vault, so the log lives beside it in
+//! `NAME.backups.json` (0600). It holds no secrets: kinds, dates, the random
+//! account ids a backup holds and the sheet fingerprint. From it, keyfob reminds
+//! the user when the last verified backup is old or misses newer accounts.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{VaultError, store};
+use crate::account::{Account, AccountId};
+
+/// A verified backup older than this many days earns a reminder.
+pub const STALE_AFTER_DAYS: i64 = 90;
+/// Most records kept in the log.
+const MAX_RECORDS: usize = 200;
+
+/// One backup or sheet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupRecord {
+    /// `paper`, `age`, `uris`, `google-qr` or `aegis`.
+    pub kind: String,
+    /// When it was made, or for a record written by `verify`, when it was checked (unix seconds).
+    pub created: i64,
+    /// When it was checked against the vault with `keyfob verify`, if ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified: Option<i64>,
+    /// The accounts it holds.
+    #[serde(default)]
+    pub accounts: Vec<AccountId>,
+    /// Fingerprint of the account set (as printed on a sheet).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub fingerprint: String,
+}
+
+/// The log file's content.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupLog {
+    /// Records, oldest first.
+    #[serde(default)]
+    pub records: Vec<BackupRecord>,
+}
+
+/// Path of the log beside a vault.
+pub fn log_path(vault: &Path) -> PathBuf {
+    let mut name = vault
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".backups.json");
+    vault.with_file_name(name)
+}
+
+impl BackupLog {
+    /// Reads the log beside `vault`; a missing or unreadable log is empty.
+    pub fn load(vault: &Path) -> Self {
+        std::fs::read(log_path(vault))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    /// Writes the log atomically (0600).
+    pub fn save(&self, vault: &Path) -> Result<(), VaultError> {
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| VaultError::Write {
+            source: std::io::Error::other(e),
+        })?;
+        store::write_atomic(&log_path(vault), &bytes, 0)
+    }
+
+    /// Appends a record (dropping the oldest beyond a cap).
+    pub fn push(&mut self, record: BackupRecord) {
+        self.records.push(record);
+        if self.records.len() > MAX_RECORDS {
+            let excess = self.records.len() - MAX_RECORDS;
+            self.records.drain(..excess);
+        }
+    }
+
+    /// The most recently verified record.
+    pub fn last_verified(&self) -> Option<&BackupRecord> {
+        self.records
+            .iter()
+            .filter(|r| r.verified.is_some())
+            .max_by_key(|r| r.verified)
+    }
+
+    /// A reminder to show, if the vault's accounts are not safely backed up:
+    /// never verified, verified more than [`STALE_AFTER_DAYS`] ago, or missing
+    /// accounts added since.
+    pub fn reminder(&self, accounts: &[Account], now: i64) -> Option<String> {
+        if accounts.is_empty() {
+            return None;
+        }
+        let Some(last) = self.last_verified() else {
+            return Some(
+                "no verified backup yet: print a sheet with 'keyfob export --format paper' and check it with 'keyfob verify'"
+                    .to_string(),
+            );
+        };
+        let verified = last.verified.unwrap_or(last.created);
+        let covered: BTreeSet<&AccountId> = last.accounts.iter().collect();
+        let uncovered = accounts.iter().filter(|a| !covered.contains(&a.id)).count();
+        let days = (now - verified) / 86_400;
+        match (days > STALE_AFTER_DAYS, uncovered) {
+            (_, n) if n > 0 => Some(format!(
+                "{n} account{} not in your last verified backup ({days} days old): make a new one with 'keyfob export'",
+                if n == 1 { " is" } else { "s are" }
+            )),
+            (true, _) => Some(format!(
+                "your last verified backup is {days} days old: check it with 'keyfob verify' or make a new one"
+            )),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::{Algorithm, Kind};
+    use crate::secret::Secret;
+
+    fn account(issuer: &str) -> Account {
+        Account::new(
+            issuer,
+            "",
+            Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap(),
+            Kind::DEFAULT_TOTP,
+            Algorithm::Sha1,
+            6,
+            0,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn reminders() {
+        let day = 86_400;
+        let accounts = vec![account("a"), account("b")];
+        let mut log = BackupLog::default();
+        assert!(log.reminder(&[], 0).is_none());
+        assert!(
+            log.reminder(&accounts, 0)
+                .unwrap()
+                .contains("no verified backup")
+        );
+        log.push(BackupRecord {
+            kind: "paper".into(),
+            created: 0,
+            verified: None,
+            accounts: vec![accounts[0].id.clone(), accounts[1].id.clone()],
+            fingerprint: String::new(),
+        });
+        assert!(
+            log.reminder(&accounts, 0)
+                .unwrap()
+                .contains("no verified backup"),
+            "unverified sheets do not count"
+        );
+        log.records[0].verified = Some(day);
+        assert!(log.reminder(&accounts, 10 * day).is_none());
+        assert!(
+            log.reminder(&accounts, 92 * day)
+                .unwrap()
+                .contains("91 days old")
+        );
+        let mut more = accounts.clone();
+        more.push(account("c"));
+        assert!(
+            log.reminder(&more, 2 * day)
+                .unwrap()
+                .starts_with("1 account is not in your last verified backup")
+        );
+    }
+
+    #[test]
+    fn saved_beside_the_vault_privately() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("vault.age");
+        let mut log = BackupLog::load(&vault);
+        assert!(log.records.is_empty());
+        log.push(BackupRecord {
+            kind: "age".into(),
+            created: 5,
+            verified: Some(6),
+            accounts: vec![],
+            fingerprint: "AB-CD".into(),
+        });
+        log.save(&vault).unwrap();
+        let path = log_path(&vault);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(BackupLog::load(&vault), log);
+    }
+}

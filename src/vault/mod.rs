@@ -1,0 +1,381 @@
+//! The vault: every account in one age-encrypted, versioned JSON document.
+//!
+//! [`Vault`] ties the pieces together: [`crypto`] encrypts and decrypts, [`store`]
+//! replaces the file atomically, keeps rotated backups and serialises writers.
+//! A vault remembers the exact bytes it was opened from; saving refuses to
+//! overwrite a file that changed since (another keyfob saved in between), so
+//! nobody's changes are silently lost.
+
+pub mod backups;
+pub mod crypto;
+pub mod location;
+pub mod store;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::account::{Account, AccountError};
+pub use crypto::Key;
+pub use store::VaultLock;
+
+/// Value of the `format` field that marks a keyfob vault document.
+pub const FORMAT_TAG: &str = "keyfob-vault";
+/// Document version written (and the newest read) by this keyfob.
+pub const VERSION: u32 = 1;
+/// Default number of rotated backups kept beside the vault.
+pub const DEFAULT_BACKUPS: usize = 5;
+/// Default time a writer waits for another keyfob to release the vault.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// Errors opening, decrypting or saving a vault. None of them changes the file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VaultError {
+    /// No file at the vault path.
+    #[error("no vault found (create one with 'keyfob init')")]
+    NotFound,
+    /// `init` was asked to create a vault where one exists.
+    #[error("a vault already exists there; keyfob will not overwrite it")]
+    AlreadyExists,
+    /// The passphrase did not decrypt the vault.
+    #[error("wrong passphrase")]
+    WrongPassphrase,
+    /// None of the identities decrypts the vault.
+    #[error("the identity does not match this vault (wrong identity file)")]
+    WrongIdentity,
+    /// A passphrase was given for an identity-protected vault.
+    #[error("this vault is encrypted to an age identity: pass it with --identity")]
+    NeedsIdentity,
+    /// An identity was given for a passphrase-protected vault.
+    #[error("this vault is protected by a passphrase, not an identity: leave out --identity")]
+    NeedsPassphrase,
+    /// The file is not an age file at all.
+    #[error("not a keyfob vault (the file is not age-encrypted)")]
+    NotAgeFile,
+    /// The file decrypted, but does not hold a keyfob vault document.
+    #[error("not a keyfob vault (the file is age-encrypted but holds something else)")]
+    NotKeyfobVault,
+    /// The file is truncated, modified or otherwise corrupt.
+    #[error(
+        "the vault file is damaged (truncated or modified); earlier versions are kept beside it as '<vault>.1' … '<vault>.5'"
+    )]
+    Damaged,
+    /// The document version is newer than this keyfob understands.
+    #[error(
+        "this vault was written by a newer keyfob (format version {found}, this keyfob reads up to {VERSION}); upgrade keyfob"
+    )]
+    TooNew {
+        /// Version found in the file.
+        found: u32,
+    },
+    /// The scrypt work factor in the file is beyond what keyfob accepts.
+    #[error(
+        "the vault asks for scrypt work factor {work_factor}, more than the {} keyfob accepts",
+        crypto::MAX_WORK_FACTOR
+    )]
+    ExcessiveWork {
+        /// Work factor (log2 N) required by the file.
+        work_factor: u8,
+    },
+    /// An account in the document is invalid.
+    #[error("the vault holds an invalid account: {0}")]
+    InvalidAccount(#[from] AccountError),
+    /// The file is larger than any plausible vault.
+    #[error("the file is too large to be a keyfob vault")]
+    TooLarge,
+    /// Another keyfob holds the writer lock.
+    #[error("vault is in use by another keyfob ({}); try again when it has finished", pid.map_or_else(|| "pid unknown".to_string(), |p| format!("pid {p}")))]
+    InUse {
+        /// Process id recorded in the lock file, if readable.
+        pid: Option<u32>,
+    },
+    /// The file changed on disk since it was opened.
+    #[error(
+        "the vault was changed by another keyfob since it was opened; your change was not saved, reopen and try again"
+    )]
+    ChangedOnDisk,
+    /// Reading the vault failed.
+    #[error("could not read the vault")]
+    Read {
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing the vault failed; the previous file is unchanged.
+    #[error("could not save the vault; the previous version is unchanged")]
+    Write {
+        /// The I/O error (for example, no space left on device).
+        #[source]
+        source: std::io::Error,
+    },
+    /// The lock file could not be used.
+    #[error("could not lock the vault")]
+    Lock {
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Encryption failed.
+    #[error("could not encrypt the vault")]
+    Encrypt,
+    /// The identity file could not be read.
+    #[error("could not read the identity file")]
+    IdentityRead {
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The identity file holds no usable age X25519 identity.
+    #[error(
+        "the identity file holds no age identity (expected a line starting with 'AGE-SECRET-KEY-1')"
+    )]
+    IdentityInvalid,
+    /// A backup recipient is not an age X25519 public key.
+    #[error("'{0}' is not an age recipient (expected a public key starting with 'age1')")]
+    RecipientInvalid(String),
+    /// No location for the vault could be determined.
+    #[error("no home or data directory found; pass --vault PATH or set KEYFOB_VAULT")]
+    NoLocation,
+}
+
+/// Vault-level metadata.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meta {
+    /// When the vault was created (unix seconds).
+    #[serde(default)]
+    pub created: i64,
+}
+
+/// The decrypted vault document. `Debug` shows no secrets (accounts redact theirs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    /// Always [`FORMAT_TAG`].
+    pub format: String,
+    /// Schema version.
+    pub version: u32,
+    /// Metadata.
+    #[serde(default)]
+    pub meta: Meta,
+    /// The accounts, in display order.
+    #[serde(default)]
+    pub accounts: Vec<Account>,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    format: Option<String>,
+    version: Option<u32>,
+}
+
+impl Document {
+    /// An empty document created at `now`.
+    pub fn new(now: i64) -> Self {
+        Document {
+            format: FORMAT_TAG.to_string(),
+            version: VERSION,
+            meta: Meta { created: now },
+            accounts: Vec::new(),
+        }
+    }
+
+    /// Parses and validates decrypted document bytes.
+    pub fn from_json(plaintext: &[u8]) -> Result<Self, VaultError> {
+        let header: Header =
+            serde_json::from_slice(plaintext).map_err(|_| VaultError::NotKeyfobVault)?;
+        if header.format.as_deref() != Some(FORMAT_TAG) {
+            return Err(VaultError::NotKeyfobVault);
+        }
+        let version = header.version.ok_or(VaultError::NotKeyfobVault)?;
+        if version > VERSION {
+            return Err(VaultError::TooNew { found: version });
+        }
+        let document: Document =
+            serde_json::from_slice(plaintext).map_err(|_| VaultError::Damaged)?;
+        for account in &document.accounts {
+            account.validate()?;
+        }
+        Ok(document)
+    }
+
+    /// Serialises into a zeroizing buffer.
+    pub fn to_json(&self) -> Zeroizing<Vec<u8>> {
+        // Pre-size so the buffer holding secrets is not reallocated (and copied) as it grows.
+        let mut out = Zeroizing::new(Vec::with_capacity(4096 + 1024 * self.accounts.len()));
+        // Serialising plain data into a Vec cannot fail.
+        let _ = serde_json::to_writer_pretty(&mut *out, self);
+        out
+    }
+}
+
+/// An open vault: its document, its key and where it lives.
+#[derive(Debug)]
+pub struct Vault {
+    path: PathBuf,
+    key: Key,
+    document: Document,
+    loaded_digest: Option<[u8; 32]>,
+    lock: Option<VaultLock>,
+    backups: usize,
+    lock_wait: Duration,
+}
+
+fn digest(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+impl Vault {
+    /// Creates a new, empty vault at `path`. Refuses to overwrite an existing file.
+    pub fn create(path: &Path, key: Key, now: i64) -> Result<Self, VaultError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| VaultError::Write { source })?;
+        }
+        let lock = VaultLock::acquire(path, DEFAULT_LOCK_WAIT)?;
+        if path.exists() {
+            return Err(VaultError::AlreadyExists);
+        }
+        let mut vault = Vault {
+            path: path.to_path_buf(),
+            key,
+            document: Document::new(now),
+            loaded_digest: None,
+            lock: Some(lock),
+            backups: DEFAULT_BACKUPS,
+            lock_wait: DEFAULT_LOCK_WAIT,
+        };
+        vault.save()?;
+        Ok(vault)
+    }
+
+    /// Opens a vault for reading. Saving later takes the lock and refuses if the
+    /// file changed in between.
+    pub fn open(path: &Path, key: Key) -> Result<Self, VaultError> {
+        let bytes = store::read_limited(path)?;
+        Self::from_bytes(path, key, &bytes, None)
+    }
+
+    /// Opens a vault holding the writer lock until the vault is dropped, waiting
+    /// up to `wait` for another keyfob. Use this for read-modify-write commands.
+    pub fn open_locked(path: &Path, key: Key, wait: Duration) -> Result<Self, VaultError> {
+        if !path.exists() {
+            return Err(VaultError::NotFound);
+        }
+        let lock = VaultLock::acquire(path, wait)?;
+        store::remove_stale_temps(path);
+        let bytes = store::read_limited(path)?;
+        let mut vault = Self::from_bytes(path, key, &bytes, Some(lock))?;
+        vault.lock_wait = wait;
+        Ok(vault)
+    }
+
+    fn from_bytes(
+        path: &Path,
+        key: Key,
+        bytes: &[u8],
+        lock: Option<VaultLock>,
+    ) -> Result<Self, VaultError> {
+        let plaintext = crypto::decrypt(bytes, &key)?;
+        let document = Document::from_json(&plaintext)?;
+        Ok(Vault {
+            path: path.to_path_buf(),
+            key,
+            document,
+            loaded_digest: Some(digest(bytes)),
+            lock,
+            backups: DEFAULT_BACKUPS,
+            lock_wait: DEFAULT_LOCK_WAIT,
+        })
+    }
+
+    /// Where the vault lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The key that unlocks it.
+    pub fn key(&self) -> &Key {
+        &self.key
+    }
+
+    /// Replaces the key; takes effect at the next [`save`](Self::save).
+    pub fn set_key(&mut self, key: Key) {
+        self.key = key;
+    }
+
+    /// How many rotated backups to keep (0 disables them).
+    pub fn set_backups(&mut self, backups: usize) {
+        self.backups = backups;
+    }
+
+    /// The document.
+    pub fn document(&self) -> &Document {
+        &self.document
+    }
+
+    /// The document, for changes; call [`save`](Self::save) afterwards.
+    pub fn document_mut(&mut self) -> &mut Document {
+        &mut self.document
+    }
+
+    /// The accounts in display order.
+    pub fn accounts(&self) -> &[Account] {
+        &self.document.accounts
+    }
+
+    /// The accounts, for changes.
+    pub fn accounts_mut(&mut self) -> &mut Vec<Account> {
+        &mut self.document.accounts
+    }
+
+    /// Encrypts and atomically writes the document, rotating backups. Takes the
+    /// writer lock if not already held and refuses if the file changed on disk
+    /// since it was read.
+    pub fn save(&mut self) -> Result<(), VaultError> {
+        if self.lock.is_none() {
+            self.lock = Some(VaultLock::acquire(&self.path, self.lock_wait)?);
+        }
+        let current = match store::read_limited(&self.path) {
+            Ok(bytes) => Some(digest(&bytes)),
+            Err(VaultError::NotFound) => None,
+            Err(e) => return Err(e),
+        };
+        if current != self.loaded_digest {
+            return Err(VaultError::ChangedOnDisk);
+        }
+        store::remove_stale_temps(&self.path);
+        let plaintext = self.document.to_json();
+        let ciphertext = crypto::encrypt(&plaintext, &self.key)?;
+        store::write_atomic(&self.path, &ciphertext, self.backups)?;
+        self.loaded_digest = Some(digest(&ciphertext));
+        Ok(())
+    }
+
+    /// Takes the writer lock for a vault opened with [`open`](Self::open), waiting up
+    /// to `wait`. If the file changed since it was read, the vault is re-read (same
+    /// key) so the caller works on the current accounts.
+    pub fn lock(&mut self, wait: Duration) -> Result<(), VaultError> {
+        if self.lock.is_none() {
+            self.lock = Some(VaultLock::acquire(&self.path, wait)?);
+        }
+        self.lock_wait = wait;
+        let bytes = store::read_limited(&self.path)?;
+        if Some(digest(&bytes)) != self.loaded_digest {
+            let plaintext = crypto::decrypt(&bytes, &self.key)?;
+            self.document = Document::from_json(&plaintext)?;
+            self.loaded_digest = Some(digest(&bytes));
+        }
+        Ok(())
+    }
+
+    /// Drops the writer lock (if held) while keeping the vault open.
+    pub fn release_lock(&mut self) {
+        self.lock = None;
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests;
