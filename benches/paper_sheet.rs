@@ -20,9 +20,8 @@ fn main() {
     };
     let accounts: Vec<Account> = (0..count)
         .map(|i| {
-            let bytes: Vec<u8> = (0..[20, 10, 32, 64, 20][i % 5])
-                .map(|j| (i * 31 + j * 7 + 1) as u8)
-                .collect();
+            let len = [20, 10, 32, 64, 20].get(i % 5).copied().unwrap_or(20);
+            let bytes: Vec<u8> = (0..len).map(|j| (i * 31 + j * 7 + 1) as u8).collect();
             let (kind, algorithm, digits) = match i % 5 {
                 1 => (Kind::Hotp { counter: i as u64 }, Algorithm::Sha1, 6),
                 2 => (Kind::Totp { period: 60 }, Algorithm::Sha256, 8),

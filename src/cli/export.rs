@@ -175,13 +175,13 @@ pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
             let paths: Vec<PathBuf> = (1..=total)
                 .map(|i| args.out.join(format!("keyfob-google-{i}-of-{total}.png")))
                 .collect();
-            if !args.force {
-                if let Some(existing) = paths.iter().find(|p| p.exists()) {
-                    bail!(
-                        "'{}' exists; keyfob will not overwrite it without --force",
-                        existing.display()
-                    );
-                }
+            if !args.force
+                && let Some(existing) = paths.iter().find(|p| p.exists())
+            {
+                bail!(
+                    "'{}' exists; keyfob will not overwrite it without --force",
+                    existing.display()
+                );
             }
             std::fs::create_dir_all(&args.out)
                 .with_context(|| format!("creating '{}'", args.out.display()))?;

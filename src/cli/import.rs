@@ -147,11 +147,8 @@ fn read_with_password(
             .as_ref()
             .err()
             .is_some_and(InputError::needs_password);
-        if !(needs || (wrong && !from_file))
-            || from_file
-            || !passphrase::interactive()
-            || tries >= 3
-        {
+        let ask_again = (needs || wrong) && !from_file && tries < 3 && passphrase::interactive();
+        if !ask_again {
             return result;
         }
         if wrong {

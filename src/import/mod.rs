@@ -343,10 +343,10 @@ pub fn detect(bytes: &[u8], file_name: Option<&str>) -> Option<Format> {
         .map(|t| t.trim_start_matches('\u{feff}'));
     if let Some(text) = text {
         let trimmed = text.trim_start();
-        if trimmed.starts_with('{') || trimmed.starts_with('[') {
-            if let Ok(value) = serde_json::from_str::<Value>(trimmed) {
-                return detect_json(&value, &lower_name);
-            }
+        if (trimmed.starts_with('{') || trimmed.starts_with('['))
+            && let Ok(value) = serde_json::from_str::<Value>(trimmed)
+        {
+            return detect_json(&value, &lower_name);
         }
         if let Some(format) = detect_text(text) {
             return Some(format);

@@ -13,13 +13,13 @@ const FORMAT: Format = Format::Proton;
 /// Parses a Proton Authenticator export.
 pub fn parse(bytes: &[u8], now: i64) -> Result<Imported, ImportError> {
     let file = super::json(bytes, FORMAT)?;
-    if let Some(version) = js::int(&file, "version") {
-        if version > 1 {
-            return Err(ImportError::UnsupportedVersion {
-                format: FORMAT,
-                version,
-            });
-        }
+    if let Some(version) = js::int(&file, "version")
+        && version > 1
+    {
+        return Err(ImportError::UnsupportedVersion {
+            format: FORMAT,
+            version,
+        });
     }
     let entries = file
         .get("entries")

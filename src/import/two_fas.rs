@@ -122,10 +122,10 @@ fn to_account(service: &Value, groups: &HashMap<&str, &str>, now: i64) -> Result
         Secret::from_base32(js::str(service, "secret")).map_err(|e| skip(e.to_string()))?;
     let mut account = Account::new(issuer, name, secret, kind, algorithm, digits, now)
         .map_err(|e| skip(e.to_string()))?;
-    if let Some(group) = groups.get(js::str(service, "groupId")) {
-        if !group.trim().is_empty() {
-            account.tags.push(group.trim().to_string());
-        }
+    if let Some(group) = groups.get(js::str(service, "groupId"))
+        && !group.trim().is_empty()
+    {
+        account.tags.push(group.trim().to_string());
     }
     Ok(account)
 }
