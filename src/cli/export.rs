@@ -105,7 +105,7 @@ pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
             let pdf = paper::paper_sheet(&accounts, &options)?;
             write_private(&args.out, &pdf)?;
             eprintln!(
-                "Wrote a {} recovery sheet of {} to '{}' (fingerprint {fingerprint}).\n\
+                "Wrote a recovery sheet ({}) of {} to '{}' (fingerprint {fingerprint}).\n\
                  Print it, keep it as safe as cash, then check the printout: scan or photograph it and run 'keyfob verify SCAN.png'.",
                 size,
                 count(accounts.len()),

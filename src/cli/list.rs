@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use keyfob::{Account, Kind};
 use serde_json::json;
 
-use super::context::Context;
+use keyfob::vault::backups::BackupLog;
+
+use super::context::{Context, now};
 
 /// Arguments of `keyfob list`.
 #[derive(Debug, clap::Args)]
@@ -75,6 +77,11 @@ pub fn run(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
             account.tags.join(","),
             star
         )?;
+    }
+    drop(out);
+    // The reminder goes to stderr so that scripts reading the table are not affected.
+    if let Some(reminder) = BackupLog::load(ctx.path()).reminder(accounts, now()) {
+        eprintln!("\nBackup reminder: {reminder}.");
     }
     Ok(ExitCode::SUCCESS)
 }

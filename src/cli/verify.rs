@@ -24,7 +24,7 @@ use super::passphrase;
 1 when something differs or cannot be read; 2 when it is correct but misses accounts."
 )]
 pub struct VerifyArgs {
-    /// Scans or photos of a printed sheet (PNG, JPEG, …), the sheet's PDF, or an age backup.
+    /// Scans or photos of a printed sheet (PNG, JPEG, …; directories are walked), the sheet's PDF, or an age backup.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Passphrase of an age backup, first line of this file ('-' = standard input).
@@ -51,7 +51,8 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let now = now();
     let mut found: Vec<Account> = Vec::new();
     let mut kind = "paper";
-    for file in &args.files {
+    let files = session::expand_paths(&args.files).context("listing the files to check")?;
+    for file in &files {
         let (_rendered, pages) = if is_pdf(file)? {
             let (dir, pages) = rasterize(file)?;
             (Some(dir), pages)
@@ -132,16 +133,18 @@ pub struct Report {
 pub fn compare(vault: &[Account], found: &[Account]) -> Report {
     let mut text = String::new();
     let mut matched = Vec::new();
+    let mut differing = Vec::new();
     let (mut different, mut unknown) = (0, 0);
     for account in found {
         if let Some(same) = vault.iter().find(|v| v.same_token(account)) {
             if !matched.contains(&same.id) {
                 matched.push(same.id.clone());
             }
-        } else if vault
+        } else if let Some(named) = vault
             .iter()
-            .any(|v| v.issuer == account.issuer && v.name == account.name)
+            .find(|v| v.issuer == account.issuer && v.name == account.name)
         {
+            differing.push(named.id.clone());
             different += 1;
             let _ = writeln!(
                 text,
@@ -153,7 +156,11 @@ pub fn compare(vault: &[Account], found: &[Account]) -> Report {
             let _ = writeln!(text, "not in the vault: {}", account.label());
         }
     }
-    let missing: Vec<&Account> = vault.iter().filter(|v| !matched.contains(&v.id)).collect();
+    // An account reported as different is on the backup, just not identical.
+    let missing: Vec<&Account> = vault
+        .iter()
+        .filter(|v| !matched.contains(&v.id) && !differing.contains(&v.id))
+        .collect();
     for account in &missing {
         let _ = writeln!(text, "missing from the backup: {}", account.label());
     }

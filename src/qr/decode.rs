@@ -167,19 +167,48 @@ fn hints() -> DecodeHints {
     }
 }
 
-/// Every QR code rxing's multi-symbol reader finds, as UTF-8 text bytes.
+/// Every QR code rxing's multi-symbol reader finds, as UTF-8 text bytes, in
+/// reading order (rows top to bottom, left to right within a row), so that the
+/// accounts of a scanned sheet or screenshot keep their order.
 fn rxing_multi<B: Binarizer>(binarizer: B) -> Option<Vec<Vec<u8>>> {
     let mut bitmap = BinaryBitmap::new(binarizer);
     let results = QrReader
         .decode_multiple_with_hints(&mut bitmap, &hints())
         .ok()?;
-    Some(
-        results
-            .iter()
-            .filter(|r| *r.getBarcodeFormat() == BarcodeFormat::QR_CODE)
-            .map(|r| r.getText().as_bytes().to_vec())
-            .collect(),
-    )
+    let mut placed: Vec<((f32, f32, f32), Vec<u8>)> = results
+        .iter()
+        .filter(|r| *r.getBarcodeFormat() == BarcodeFormat::QR_CODE)
+        .map(|r| (placement(r.getPoints()), r.getText().as_bytes().to_vec()))
+        .collect();
+    // Codes whose centres are less than half a code apart vertically share a row.
+    let band = placed
+        .iter()
+        .map(|((_, _, size), _)| *size)
+        .fold(f32::INFINITY, f32::min)
+        .max(1.0)
+        / 2.0;
+    placed.sort_by(|((ax, ay, _), _), ((bx, by, _), _)| {
+        let row = |y: f32| (y / band).floor();
+        row(*ay).total_cmp(&row(*by)).then(ax.total_cmp(bx))
+    });
+    Some(placed.into_iter().map(|(_, text)| text).collect())
+}
+
+/// Centre and size of a code from the points a reader reports (finder
+/// pattern centres and alignment point).
+fn placement(points: &[rxing::Point]) -> (f32, f32, f32) {
+    if points.is_empty() {
+        return (0.0, 0.0, 1.0);
+    }
+    let n = points.len() as f32;
+    let cx = points.iter().map(|p| p.x).sum::<f32>() / n;
+    let cy = points.iter().map(|p| p.y).sum::<f32>() / n;
+    let (min_x, max_x) = points
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), p| {
+            (lo.min(p.x), hi.max(p.x))
+        });
+    (cx, cy, (max_x - min_x).max(1.0))
 }
 
 /// The one QR code rxing's classic reader finds, as UTF-8 text bytes.
