@@ -532,3 +532,33 @@ fn list_reminds_until_a_verified_backup_covers_every_account() {
     let parsed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(parsed.as_array().unwrap().len(), 8);
 }
+
+#[test]
+fn an_export_that_cannot_be_written_in_full_leaves_nothing() {
+    // A file-size limit of 8 KiB makes every write past it fail (EFBIG, with
+    // SIGXFSZ ignored), as a full disk would, halfway through the PDF.
+    let env = Env::new();
+    fill(&env);
+    std::fs::create_dir(env.path("out")).unwrap();
+    let vault_before = std::fs::read(env.vault()).unwrap();
+    let keyfob = assert_cmd::cargo::cargo_bin("keyfob");
+    let out = StdCommand::new("bash")
+        .arg("-c")
+        .arg(r#"trap '' XFSZ; ulimit -f 8; exec "$0" "$@""#)
+        .arg(&keyfob)
+        .arg("--identity")
+        .arg(env.path("id.txt"))
+        .args(["export", "--format", "paper", "--out"])
+        .arg(env.path("out/sheet.pdf"))
+        .env("KEYFOB_VAULT", env.vault())
+        .env_remove("KEYFOB_PASSPHRASE_FILE")
+        .env_remove("KEYFOB_IDENTITY")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("writing"), "{stderr}");
+    assert!(stderr.contains("too large"), "{stderr}");
+    assert!(files_in(&env.path("out")).is_empty());
+    assert_eq!(std::fs::read(env.vault()).unwrap(), vault_before);
+}
