@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::account::{Account, AccountError};
@@ -217,14 +216,13 @@ pub struct Vault {
     path: PathBuf,
     key: Key,
     document: Document,
-    loaded_digest: Option<[u8; 32]>,
+    /// The file as last read or written (ciphertext), to notice another writer's
+    /// change before saving. Kept whole rather than hashed: comparing bytes is
+    /// exact and costs less than hashing them on every open.
+    loaded: Option<Vec<u8>>,
     lock: Option<VaultLock>,
     backups: usize,
     lock_wait: Duration,
-}
-
-fn digest(bytes: &[u8]) -> [u8; 32] {
-    Sha256::digest(bytes).into()
 }
 
 impl Vault {
@@ -241,7 +239,7 @@ impl Vault {
             path: path.to_path_buf(),
             key,
             document: Document::new(now),
-            loaded_digest: None,
+            loaded: None,
             lock: Some(lock),
             backups: DEFAULT_BACKUPS,
             lock_wait: DEFAULT_LOCK_WAIT,
@@ -254,7 +252,7 @@ impl Vault {
     /// file changed in between.
     pub fn open(path: &Path, key: Key) -> Result<Self, VaultError> {
         let bytes = store::read_limited(path)?;
-        Self::from_bytes(path, key, &bytes, None)
+        Self::from_bytes(path, key, bytes, None)
     }
 
     /// Opens a vault holding the writer lock until the vault is dropped, waiting
@@ -266,7 +264,7 @@ impl Vault {
         let lock = VaultLock::acquire(path, wait)?;
         store::remove_stale_temps(path);
         let bytes = store::read_limited(path)?;
-        let mut vault = Self::from_bytes(path, key, &bytes, Some(lock))?;
+        let mut vault = Self::from_bytes(path, key, bytes, Some(lock))?;
         vault.lock_wait = wait;
         Ok(vault)
     }
@@ -274,16 +272,16 @@ impl Vault {
     fn from_bytes(
         path: &Path,
         key: Key,
-        bytes: &[u8],
+        bytes: Vec<u8>,
         lock: Option<VaultLock>,
     ) -> Result<Self, VaultError> {
-        let plaintext = crypto::decrypt(bytes, &key)?;
+        let plaintext = crypto::decrypt(&bytes, &key)?;
         let document = Document::from_json(&plaintext)?;
         Ok(Vault {
             path: path.to_path_buf(),
             key,
             document,
-            loaded_digest: Some(digest(bytes)),
+            loaded: Some(bytes),
             lock,
             backups: DEFAULT_BACKUPS,
             lock_wait: DEFAULT_LOCK_WAIT,
@@ -338,18 +336,18 @@ impl Vault {
             self.lock = Some(VaultLock::acquire(&self.path, self.lock_wait)?);
         }
         let current = match store::read_limited(&self.path) {
-            Ok(bytes) => Some(digest(&bytes)),
+            Ok(bytes) => Some(bytes),
             Err(VaultError::NotFound) => None,
             Err(e) => return Err(e),
         };
-        if current != self.loaded_digest {
+        if current != self.loaded {
             return Err(VaultError::ChangedOnDisk);
         }
         store::remove_stale_temps(&self.path);
         let plaintext = self.document.to_json();
         let ciphertext = crypto::encrypt(&plaintext, &self.key)?;
         store::write_atomic(&self.path, &ciphertext, self.backups)?;
-        self.loaded_digest = Some(digest(&ciphertext));
+        self.loaded = Some(ciphertext);
         Ok(())
     }
 
@@ -362,10 +360,10 @@ impl Vault {
         }
         self.lock_wait = wait;
         let bytes = store::read_limited(&self.path)?;
-        if Some(digest(&bytes)) != self.loaded_digest {
+        if self.loaded.as_ref() != Some(&bytes) {
             let plaintext = crypto::decrypt(&bytes, &self.key)?;
             self.document = Document::from_json(&plaintext)?;
-            self.loaded_digest = Some(digest(&bytes));
+            self.loaded = Some(bytes);
         }
         Ok(())
     }
