@@ -62,7 +62,7 @@ pub fn parse_microsoft_authenticator_at(path: &Path, now: i64) -> Result<Importe
 
 /// Reads the database from the bytes of the main file alone (rows still in a
 /// `-wal` file are missed).
-pub(crate) fn parse_bytes(bytes: &[u8]) -> Result<Imported, ImportError> {
+pub(crate) fn parse_bytes(bytes: &[u8], now: i64) -> Result<Imported, ImportError> {
     let io = |source| ImportError::Io {
         path: PathBuf::from("temporary directory"),
         source,
@@ -70,7 +70,7 @@ pub(crate) fn parse_bytes(bytes: &[u8]) -> Result<Imported, ImportError> {
     let dir = tempfile::tempdir().map_err(io)?;
     let copy = dir.path().join("PhoneFactor");
     std::fs::write(&copy, bytes).map_err(io)?;
-    read_database(&copy, 0)
+    read_database(&copy, now)
 }
 
 fn db_error(source: rusqlite::Error) -> ImportError {

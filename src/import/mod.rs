@@ -351,6 +351,11 @@ pub fn detect(bytes: &[u8], file_name: Option<&str>) -> Option<Format> {
         if let Some(format) = detect_text(text) {
             return Some(format);
         }
+        // andOTP's PGP backups (`otp_accounts.json.gpg`): recognised so the user
+        // is told to decrypt them with gpg first.
+        if trimmed.starts_with("-----BEGIN PGP MESSAGE-----") && lower_name.contains("otp") {
+            return Some(Format::AndOtp);
+        }
         if !text.trim().is_empty() && !text.contains('\0') {
             return None;
         }
@@ -447,7 +452,7 @@ pub fn parse(
     check_size(bytes.len() as u64)?;
     match format {
         Format::GoogleMigration => google_migration::parse_text(text(bytes, format)?, now),
-        Format::MicrosoftAuthenticator => microsoft_authenticator::parse_bytes(bytes),
+        Format::MicrosoftAuthenticator => microsoft_authenticator::parse_bytes(bytes, now),
         Format::Aegis => aegis::parse(bytes, password, now),
         Format::TwoFas => two_fas::parse(bytes, password, now),
         Format::AndOtp => and_otp::parse(bytes, password, now),

@@ -66,6 +66,16 @@ pub(crate) fn parse_line(line: &str, now: i64) -> Result<crate::Account, Skipped
 
 /// Best-effort issuer, name, scheme and host of a URI that failed to parse, for the report.
 fn rough_label(line: &str) -> (String, String, String, String) {
+    // Aegis writes mOTP as `motp://Issuer:name?secret=…`, which is not a valid URL
+    // (the name would be a port): read it as `otpauth://motp/Issuer:name?…`.
+    if let Some(rest) = line
+        .get(..7)
+        .filter(|p| p.eq_ignore_ascii_case("motp://"))
+        .and_then(|_| line.get(7..))
+    {
+        let (issuer, name, _, _) = rough_label(&format!("otpauth://motp/{rest}"));
+        return (issuer, name, "motp".to_string(), "motp".to_string());
+    }
     let Ok(parsed) = url::Url::parse(line) else {
         return (String::new(), String::new(), String::new(), String::new());
     };
