@@ -29,7 +29,14 @@ const MSA: &str = "MRSWMZ3INFVGW3DNNZXXA4LSOM";
 /// One account as the tests compare it: issuer, name, secret (base32), algorithm, digits, kind.
 type Row = (String, String, String, Algorithm, u8, Kind);
 
-fn row(issuer: &str, name: &str, secret: &str, algorithm: Algorithm, digits: u8, kind: Kind) -> Row {
+fn row(
+    issuer: &str,
+    name: &str,
+    secret: &str,
+    algorithm: Algorithm,
+    digits: u8,
+    kind: Kind,
+) -> Row {
     (
         issuer.to_string(),
         name.to_string(),
@@ -171,13 +178,23 @@ fn aegis_expected(imported: &Imported) {
     assert!(!imported.accounts[1].favorite);
     let skipped = skipped(imported);
     assert_eq!(skipped.len(), 3);
-    assert_eq!(skipped[0], skip("Legacy VPN", "mobile", "mOTP is not supported"));
-    assert_eq!(skipped[1], skip("Yandex", "ivan", "Yandex OTP is not supported"));
+    assert_eq!(
+        skipped[0],
+        skip("Legacy VPN", "mobile", "mOTP is not supported")
+    );
+    assert_eq!(
+        skipped[1],
+        skip("Yandex", "ivan", "Yandex OTP is not supported")
+    );
     assert_eq!(
         (skipped[2].0.as_str(), skipped[2].1.as_str()),
         ("Typo Inc", "broken")
     );
-    assert!(skipped[2].2.contains("not valid base32"), "{}", skipped[2].2);
+    assert!(
+        skipped[2].2.contains("not valid base32"),
+        "{}",
+        skipped[2].2
+    );
 }
 
 #[test]
@@ -244,7 +261,11 @@ fn aegis_broken_files() {
         "{e:?}"
     );
     assert!(matches!(
-        err("aegis/broken-biometric-only.json", Format::Aegis, Some(PASSWORD)),
+        err(
+            "aegis/broken-biometric-only.json",
+            Format::Aegis,
+            Some(PASSWORD)
+        ),
         ImportError::Unsupported { .. }
     ));
 }
@@ -375,7 +396,11 @@ fn and_otp_encrypted_old_scheme() {
 #[test]
 fn and_otp_broken_files() {
     malformed(
-        &err("andotp/broken-truncated.json.aes", Format::AndOtp, Some(PASSWORD)),
+        &err(
+            "andotp/broken-truncated.json.aes",
+            Format::AndOtp,
+            Some(PASSWORD),
+        ),
         "truncated",
     );
     malformed(
@@ -396,14 +421,24 @@ fn bitwarden_expected(imported: &Imported) {
         vec![
             github(),
             example(),
-            row("Forum", "erin", E, Algorithm::Sha1, 6, Kind::Totp { period: 30 }),
+            row(
+                "Forum",
+                "erin",
+                E,
+                Algorithm::Sha1,
+                6,
+                Kind::Totp { period: 30 }
+            ),
             steam(),
         ]
     );
     // Cards, notes, identities and logins without TOTP are not mentioned at all.
     let skipped = skipped(imported);
     assert_eq!(skipped.len(), 1);
-    assert_eq!((skipped[0].0.as_str(), skipped[0].1.as_str()), ("Broken", "mallory"));
+    assert_eq!(
+        (skipped[0].0.as_str(), skipped[0].1.as_str()),
+        ("Broken", "mallory")
+    );
     assert!(skipped[0].2.contains("invalid secret"), "{}", skipped[0].2);
 }
 
@@ -420,7 +455,11 @@ fn bitwarden_csv() {
 #[test]
 fn bitwarden_broken_files() {
     assert!(matches!(
-        load("bitwarden/broken-encrypted.json", Format::Bitwarden, Some(PASSWORD)),
+        load(
+            "bitwarden/broken-encrypted.json",
+            Format::Bitwarden,
+            Some(PASSWORD)
+        ),
         Err(ImportError::Unsupported { .. })
     ));
     malformed(
@@ -467,7 +506,11 @@ fn google_migration_two_codes() {
 
 #[test]
 fn google_migration_missing_code_is_reported() {
-    let imported = ok("google/missing-second-code.txt", Format::GoogleMigration, None);
+    let imported = ok(
+        "google/missing-second-code.txt",
+        Format::GoogleMigration,
+        None,
+    );
     assert_eq!(imported.accounts.len(), 2);
     let missing = missing_batches(&imported.google_batches);
     assert_eq!(missing.len(), 1);
@@ -479,7 +522,10 @@ fn google_migration_missing_code_is_reported() {
 fn google_migration_plus_turned_into_space() {
     let imported = ok("google/plus-as-space.txt", Format::GoogleMigration, None);
     let account = &imported.accounts[0];
-    assert_eq!((account.issuer.as_str(), account.name.as_str()), ("Plus Corp", "plus"));
+    assert_eq!(
+        (account.issuer.as_str(), account.name.as_str()),
+        ("Plus Corp", "plus")
+    );
     assert_eq!(account.secret.len(), 11);
     assert_eq!(
         &account.secret.expose()[..10],
@@ -552,7 +598,10 @@ fn microsoft_authenticator_database() {
 fn microsoft_authenticator_rows_only_in_the_wal_file() {
     let path = fixture_path("microsoft/wal/PhoneFactor");
     let wal = fixture_path("microsoft/wal/PhoneFactor-wal");
-    let before = (fixture("microsoft/wal/PhoneFactor"), std::fs::read(&wal).unwrap());
+    let before = (
+        fixture("microsoft/wal/PhoneFactor"),
+        std::fs::read(&wal).unwrap(),
+    );
     microsoft_expected(&parse_microsoft_authenticator_at(&path, NOW).unwrap());
     // The main file alone holds only the checkpointed row.
     let alone = ok(
@@ -562,21 +611,23 @@ fn microsoft_authenticator_rows_only_in_the_wal_file() {
     );
     assert_eq!(rows(&alone.accounts), vec![github()]);
     // Nothing was written beside the source files.
-    let after = (fixture("microsoft/wal/PhoneFactor"), std::fs::read(&wal).unwrap());
+    let after = (
+        fixture("microsoft/wal/PhoneFactor"),
+        std::fs::read(&wal).unwrap(),
+    );
     assert!(before == after, "the source database changed");
     assert!(!fixture_path("microsoft/wal/PhoneFactor-shm").exists());
 }
 
 #[test]
 fn microsoft_authenticator_broken_files() {
-    let other = parse_microsoft_authenticator_at(&fixture_path("microsoft/broken-other-app.db"), NOW)
-        .unwrap_err();
+    let other =
+        parse_microsoft_authenticator_at(&fixture_path("microsoft/broken-other-app.db"), NOW)
+            .unwrap_err();
     malformed(&other, "no 'accounts' table");
-    let truncated = parse_microsoft_authenticator_at(
-        &fixture_path("microsoft/broken-truncated.db"),
-        NOW,
-    )
-    .unwrap_err();
+    let truncated =
+        parse_microsoft_authenticator_at(&fixture_path("microsoft/broken-truncated.db"), NOW)
+            .unwrap_err();
     assert!(
         matches!(
             truncated,
@@ -604,7 +655,10 @@ fn free_otp_plus() {
     );
     let skipped = skipped(&imported);
     assert_eq!(skipped.len(), 1);
-    assert_eq!((skipped[0].0.as_str(), skipped[0].1.as_str()), ("Old", "md5"));
+    assert_eq!(
+        (skipped[0].0.as_str(), skipped[0].1.as_str()),
+        ("Old", "md5")
+    );
     assert!(skipped[0].2.contains("unsupported algorithm 'MD5'"));
 }
 
@@ -626,7 +680,11 @@ fn free_otp_plus_broken_files() {
     assert_eq!(imported.accounts.len(), 3);
     assert_eq!(
         skipped(&imported)[0],
-        skip("GitHub", "alice@example.com", "the secret is not a list of bytes")
+        skip(
+            "GitHub",
+            "alice@example.com",
+            "the secret is not a list of bytes"
+        )
     );
 }
 
@@ -660,9 +718,18 @@ fn otpauth_list_from_winauth() {
     );
     let skipped = skipped(&imported);
     assert_eq!(skipped.len(), 4, "{skipped:?}");
-    assert_eq!(skipped[0], skip("Legacy VPN", "mobile", "mOTP is not supported"));
-    assert_eq!(skipped[1], skip("Yandex", "ivan", "Yandex OTP is not supported"));
-    assert_eq!((skipped[2].0.as_str(), skipped[2].1.as_str()), ("Typo", "broken"));
+    assert_eq!(
+        skipped[0],
+        skip("Legacy VPN", "mobile", "mOTP is not supported")
+    );
+    assert_eq!(
+        skipped[1],
+        skip("Yandex", "ivan", "Yandex OTP is not supported")
+    );
+    assert_eq!(
+        (skipped[2].0.as_str(), skipped[2].1.as_str()),
+        ("Typo", "broken")
+    );
     assert!(skipped[2].2.contains("invalid secret"));
     assert_eq!(skipped[3], skip("", "", "not an otpauth URI"));
 }
@@ -798,7 +865,10 @@ const DETECTION: &[(&str, Option<Format>)] = &[
     ("aegis/broken-version-2.json", Some(Format::Aegis)),
     ("aegis/broken-content-version-4.json", Some(Format::Aegis)),
     ("aegis/broken-encrypted-tampered.json", Some(Format::Aegis)),
-    ("aegis/broken-encrypted-absurd-scrypt.json", Some(Format::Aegis)),
+    (
+        "aegis/broken-encrypted-absurd-scrypt.json",
+        Some(Format::Aegis),
+    ),
     ("aegis/broken-biometric-only.json", Some(Format::Aegis)),
     ("aegis/broken-truncated.json", None),
     ("2fas/plain-v4.2fas", Some(Format::TwoFas)),
@@ -811,7 +881,10 @@ const DETECTION: &[(&str, Option<Format>)] = &[
     ("andotp/otp_accounts.json.aes", Some(Format::AndOtp)),
     ("andotp/old-scheme.json.aes", Some(Format::AndOtp)),
     ("andotp/broken-truncated.json.aes", Some(Format::AndOtp)),
-    ("andotp/broken-pgp-otp_accounts.json.gpg", Some(Format::AndOtp)),
+    (
+        "andotp/broken-pgp-otp_accounts.json.gpg",
+        Some(Format::AndOtp),
+    ),
     ("andotp/broken-truncated.json", None),
     ("bitwarden/export.json", Some(Format::Bitwarden)),
     ("bitwarden/export.csv", Some(Format::BitwardenCsv)),
@@ -819,16 +892,43 @@ const DETECTION: &[(&str, Option<Format>)] = &[
     ("bitwarden/broken-truncated.json", None),
     ("bitwarden/broken-no-totp-column.csv", None),
     ("google/export.txt", Some(Format::GoogleMigration)),
-    ("google/missing-second-code.txt", Some(Format::GoogleMigration)),
+    (
+        "google/missing-second-code.txt",
+        Some(Format::GoogleMigration),
+    ),
     ("google/plus-as-space.txt", Some(Format::GoogleMigration)),
-    ("google/broken-bad-base64.txt", Some(Format::GoogleMigration)),
-    ("google/broken-truncated-protobuf.txt", Some(Format::GoogleMigration)),
-    ("microsoft/PhoneFactor", Some(Format::MicrosoftAuthenticator)),
-    ("microsoft/wal/PhoneFactor", Some(Format::MicrosoftAuthenticator)),
-    ("microsoft/broken-other-app.db", Some(Format::MicrosoftAuthenticator)),
-    ("microsoft/broken-truncated.db", Some(Format::MicrosoftAuthenticator)),
-    ("freeotp-plus/freeotp-backup.json", Some(Format::FreeOtpPlus)),
-    ("freeotp-plus/broken-secret-bytes.json", Some(Format::FreeOtpPlus)),
+    (
+        "google/broken-bad-base64.txt",
+        Some(Format::GoogleMigration),
+    ),
+    (
+        "google/broken-truncated-protobuf.txt",
+        Some(Format::GoogleMigration),
+    ),
+    (
+        "microsoft/PhoneFactor",
+        Some(Format::MicrosoftAuthenticator),
+    ),
+    (
+        "microsoft/wal/PhoneFactor",
+        Some(Format::MicrosoftAuthenticator),
+    ),
+    (
+        "microsoft/broken-other-app.db",
+        Some(Format::MicrosoftAuthenticator),
+    ),
+    (
+        "microsoft/broken-truncated.db",
+        Some(Format::MicrosoftAuthenticator),
+    ),
+    (
+        "freeotp-plus/freeotp-backup.json",
+        Some(Format::FreeOtpPlus),
+    ),
+    (
+        "freeotp-plus/broken-secret-bytes.json",
+        Some(Format::FreeOtpPlus),
+    ),
     ("freeotp-plus/broken-truncated.json", None),
     ("ente/ente-codes.txt", Some(Format::Ente)),
     ("otpauth/winauth.txt", Some(Format::OtpauthList)),
@@ -837,10 +937,22 @@ const DETECTION: &[(&str, Option<Format>)] = &[
     ("otpauth/broken-empty.txt", None),
     ("proton/proton-authenticator.json", Some(Format::Proton)),
     ("proton/broken-version-2.json", Some(Format::Proton)),
-    ("authenticator-pro/backup.json", Some(Format::AuthenticatorPro)),
-    ("authenticator-pro/backup.authpro", Some(Format::AuthenticatorPro)),
-    ("authenticator-pro/legacy.authpro", Some(Format::AuthenticatorPro)),
-    ("authenticator-pro/broken-truncated.authpro", Some(Format::AuthenticatorPro)),
+    (
+        "authenticator-pro/backup.json",
+        Some(Format::AuthenticatorPro),
+    ),
+    (
+        "authenticator-pro/backup.authpro",
+        Some(Format::AuthenticatorPro),
+    ),
+    (
+        "authenticator-pro/legacy.authpro",
+        Some(Format::AuthenticatorPro),
+    ),
+    (
+        "authenticator-pro/broken-truncated.authpro",
+        Some(Format::AuthenticatorPro),
+    ),
     ("garbage.bin", None),
 ];
 
@@ -935,7 +1047,10 @@ fn size_limits() {
         parse(lines.as_bytes(), Format::OtpauthList, None, NOW),
         Err(ImportError::TooManyEntries { .. })
     ));
-    let csv = format!("name,login_totp\n{}", "x,JBSWY3DPEHPK3PXP\n".repeat(MAX_ENTRIES + 2));
+    let csv = format!(
+        "name,login_totp\n{}",
+        "x,JBSWY3DPEHPK3PXP\n".repeat(MAX_ENTRIES + 2)
+    );
     assert!(matches!(
         parse(csv.as_bytes(), Format::BitwardenCsv, None, NOW),
         Err(ImportError::TooManyEntries { .. })

@@ -24,9 +24,11 @@ pub const LEGACY_ITERATIONS: u32 = 64_000;
 pub fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported, ImportError> {
     let plain;
     let json_bytes: &[u8] = if let Some(rest) = bytes.strip_prefix(MAGIC) {
-        let (Some(salt), Some(iv), Some(sealed)) =
-            (rest.get(..16), rest.get(16..28), rest.get(28..).filter(|s| s.len() >= 16))
-        else {
+        let (Some(salt), Some(iv), Some(sealed)) = (
+            rest.get(..16),
+            rest.get(16..28),
+            rest.get(28..).filter(|s| s.len() >= 16),
+        ) else {
             return Err(ImportError::malformed(
                 FORMAT,
                 "the encrypted file is truncated",
@@ -41,7 +43,8 @@ pub fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported
         let (Some(salt), Some(iv), Some(sealed)) = (
             rest.get(..20),
             rest.get(20..36),
-            rest.get(36..).filter(|s| !s.is_empty() && s.len() % 16 == 0),
+            rest.get(36..)
+                .filter(|s| !s.is_empty() && s.len() % 16 == 0),
         ) else {
             return Err(ImportError::malformed(
                 FORMAT,
