@@ -73,12 +73,11 @@ fn decrypt(bytes: &[u8], password: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>,
         bytes.get(4 + SALT_LEN + NONCE_LEN..),
     ) {
         let iterations = u32::from_be_bytes(head.try_into().unwrap_or([0; 4]));
-        if sealed.len() >= TAG_LEN {
-            if let Ok(key) = crypto::pbkdf2_sha1(FORMAT, password, salt, iterations)
-                && let Some(plain) = crypto::aes_gcm_open(key.as_ref(), nonce, sealed, &[])
-            {
-                return Ok(plain);
-            }
+        if sealed.len() >= TAG_LEN
+            && let Ok(key) = crypto::pbkdf2_sha1(FORMAT, password, salt, iterations)
+            && let Some(plain) = crypto::aes_gcm_open(key.as_ref(), nonce, sealed, &[])
+        {
+            return Ok(plain);
         }
     }
     // Old scheme: SHA-256 of the password.
