@@ -383,3 +383,33 @@ fn nothing_to_import_does_not_touch_the_vault() {
     );
     assert!(!env.vault().exists());
 }
+
+#[test]
+fn sqlite_companion_files_are_read_with_their_database() {
+    let env = Env::new();
+    env.init();
+    env.fixture("microsoft/wal/PhoneFactor", "databases/PhoneFactor");
+    env.fixture("microsoft/wal/PhoneFactor-wal", "databases/PhoneFactor-wal");
+    // A stale index copied off the phone: ignored, SQLite rebuilds it from the log.
+    std::fs::write(env.path("databases/PhoneFactor-shm"), vec![0u8; 32768]).unwrap();
+    let (ok, out, err) = env.import(&["--dry-run", "databases"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with(
+            "databases/PhoneFactor (Microsoft Authenticator): 2 would add, 1 not imported\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("Would import 2 accounts from 1 file.\n"),
+        "{out}"
+    );
+    // The same when a shell glob names them one by one.
+    let (ok, out, err) = env.import(&[
+        "databases/PhoneFactor",
+        "databases/PhoneFactor-shm",
+        "databases/PhoneFactor-wal",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.ends_with("Imported 2 accounts from 1 file.\n"), "{out}");
+}

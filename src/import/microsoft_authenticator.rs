@@ -2,9 +2,9 @@
 //! Android phone (`/data/data/com.azure.authenticator/databases/`).
 //!
 //! The database is in WAL mode, so recent rows may live only in `PhoneFactor-wal`.
-//! [`parse_microsoft_authenticator`] copies the database with its `-wal` and
-//! `-shm` files into a private temporary directory and opens the copy read-only:
-//! the source files are never touched.
+//! [`parse_microsoft_authenticator`] copies the database with its `-wal` file
+//! into a private temporary directory and opens the copy read-only: the source
+//! files are never touched.
 //!
 //! Row kinds (`account_type`): 0 is a third-party TOTP account (base32 secret,
 //! SHA1/6/30); 1 is a Microsoft personal account (base64 secret, SHA1/8/30);
@@ -28,7 +28,7 @@ const FORMAT: Format = Format::MicrosoftAuthenticator;
 pub const PUSH_ONLY_REASON: &str =
     "push-only work/school account: cannot be moved, re-enrol this account";
 
-/// Reads a `PhoneFactor` database (and its `-wal`/`-shm` files, when present)
+/// Reads a `PhoneFactor` database (and its `-wal` file, when present)
 /// without modifying them. `now` is not needed: imported accounts are stamped 0
 /// by this entry point; use [`parse_microsoft_authenticator_at`] to set it.
 pub fn parse_microsoft_authenticator(path: &Path) -> Result<Imported, ImportError> {
@@ -46,7 +46,10 @@ pub fn parse_microsoft_authenticator_at(path: &Path, now: i64) -> Result<Importe
     let dir = tempfile::tempdir().map_err(io(Path::new("temporary directory")))?;
     let copy = dir.path().join("PhoneFactor");
     std::fs::copy(path, &copy).map_err(io(path))?;
-    for suffix in ["-wal", "-shm"] {
+    // Only the write-ahead log is copied: without a `-shm` index SQLite rebuilds
+    // it from the log, so every committed row is seen even if the index was
+    // copied off the phone at a different moment than the log.
+    for suffix in ["-wal"] {
         let mut companion = path.as_os_str().to_owned();
         companion.push(suffix);
         let companion = PathBuf::from(companion);
