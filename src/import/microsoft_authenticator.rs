@@ -49,16 +49,13 @@ pub fn parse_microsoft_authenticator_at(path: &Path, now: i64) -> Result<Importe
     // Only the write-ahead log is copied: without a `-shm` index SQLite rebuilds
     // it from the log, so every committed row is seen even if the index was
     // copied off the phone at a different moment than the log.
-    for suffix in ["-wal"] {
-        let mut companion = path.as_os_str().to_owned();
-        companion.push(suffix);
-        let companion = PathBuf::from(companion);
-        if companion.is_file() {
-            let size = std::fs::metadata(&companion).map_err(io(&companion))?.len();
-            super::check_size(size)?;
-            let target = dir.path().join(format!("PhoneFactor{suffix}"));
-            std::fs::copy(&companion, target).map_err(io(&companion))?;
-        }
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal = PathBuf::from(wal);
+    if wal.is_file() {
+        let size = std::fs::metadata(&wal).map_err(io(&wal))?.len();
+        super::check_size(size)?;
+        std::fs::copy(&wal, dir.path().join("PhoneFactor-wal")).map_err(io(&wal))?;
     }
     read_database(&copy, now)
 }
