@@ -564,19 +564,33 @@ def make_text_formats():
     write("otpauth/broken-binary.bin", seeded("garbage", 512))
     write("otpauth/broken-empty.txt", "")
 
+    # Proton writes the account's label as the display name (the issuer when
+    # there is no label), and Steam entries as steam://SECRET plus that name.
     def proton(acc, kind="Totp", uri=None, name=None, note=None):
         return {"id": hashlib.md5(acc["name"].encode()).hexdigest(),
-                "content": {"id": hashlib.sha1(acc["name"].encode()).hexdigest(), "uri": uri or otpauth(acc),
-                            "entry_type": kind, "name": name or acc["issuer"]}, "note": note}
+                "content": {"uri": uri or otpauth(acc), "entry_type": kind, "name": name or acc["name"]},
+                "note": note}
     proton_doc = {"version": 1, "entries": [
         proton(A, note="main account"),
         proton(B),
         proton(C),
         proton(D, kind="Steam", uri="steam://" + b32(SECRET_D), name="dave"),
+        proton(dict(name="frank"), uri="otpauth://totp/frank?secret=" + b32(SECRET_E), name="frank"),
         proton(dict(name="x"), kind="Unknown", uri="otpauth://weird/X?secret=" + b32(SECRET_E), name="Weird"),
     ]}
-    write("proton/proton-authenticator.json", dump(proton_doc, 2))
+    plain = json.dumps(proton_doc, ensure_ascii=False)
+    write("proton/proton-authenticator.json", plain)
     write("proton/broken-version-2.json", dump({**proton_doc, "version": 2}, 2))
+    # Password-protected: {"version":1,"salt":b64(16),"content":b64(nonce|ct|tag)},
+    # Argon2id v19 m=19 MiB t=2 p=1, AES-256-GCM with fixed associated data.
+    salt = seeded("proton-salt", 16)
+    nonce = seeded("proton-nonce", 12)
+    key = Argon2id(salt=salt, length=32, iterations=2, lanes=1, memory_cost=19 * 1024).derive(PASSWORD)
+    sealed = nonce + gcm_seal(key, nonce, plain.encode(), b"proton.authenticator.export.v1")
+    envelope = {"version": 1, "salt": base64.b64encode(salt).decode(), "content": base64.b64encode(sealed).decode()}
+    write("proton/proton-authenticator-encrypted.json", json.dumps(envelope))
+    write("proton/broken-encrypted-truncated.json",
+          json.dumps({**envelope, "content": base64.b64encode(sealed[:20]).decode()}))
 
 
 # ---------------------------------------------------------------- Authenticator Pro

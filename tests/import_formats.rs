@@ -764,15 +764,26 @@ fn otpauth_list_broken_files() {
     assert_eq!(imported.skipped.len(), 2);
 }
 
-#[test]
-fn proton_authenticator() {
-    let imported = ok("proton/proton-authenticator.json", Format::Proton, None);
+fn proton_expected(imported: &Imported) {
     assert_eq!(
         rows(&imported.accounts),
-        vec![github(), example(), bank(), steam()]
+        vec![
+            github(),
+            example(),
+            bank(),
+            steam(),
+            row(
+                "",
+                "frank",
+                E,
+                Algorithm::Sha1,
+                6,
+                Kind::Totp { period: 30 }
+            ),
+        ]
     );
     assert_eq!(imported.accounts[0].note, "main account");
-    let skipped = skipped(&imported);
+    let skipped = skipped(imported);
     assert_eq!(skipped.len(), 1);
     assert_eq!(skipped[0].0, "Weird");
     assert!(
@@ -780,10 +791,41 @@ fn proton_authenticator() {
         "{}",
         skipped[0].2
     );
+}
+
+#[test]
+fn proton_authenticator() {
+    proton_expected(&ok(
+        "proton/proton-authenticator.json",
+        Format::Proton,
+        None,
+    ));
     assert!(matches!(
         err("proton/broken-version-2.json", Format::Proton, None),
         ImportError::UnsupportedVersion { version: 2, .. }
     ));
+}
+
+#[test]
+fn proton_authenticator_password_protected() {
+    let rel = "proton/proton-authenticator-encrypted.json";
+    assert!(matches!(
+        load(rel, Format::Proton, None),
+        Err(ImportError::PasswordRequired)
+    ));
+    assert!(matches!(
+        load(rel, Format::Proton, Some(b"wrong")),
+        Err(ImportError::WrongPassword)
+    ));
+    proton_expected(&ok(rel, Format::Proton, Some(PASSWORD)));
+    malformed(
+        &err(
+            "proton/broken-encrypted-truncated.json",
+            Format::Proton,
+            None,
+        ),
+        "truncated",
+    );
 }
 
 // ------------------------------------------------------------------ Authenticator Pro
@@ -937,6 +979,14 @@ const DETECTION: &[(&str, Option<Format>)] = &[
     ("otpauth/broken-empty.txt", None),
     ("proton/proton-authenticator.json", Some(Format::Proton)),
     ("proton/broken-version-2.json", Some(Format::Proton)),
+    (
+        "proton/proton-authenticator-encrypted.json",
+        Some(Format::Proton),
+    ),
+    (
+        "proton/broken-encrypted-truncated.json",
+        Some(Format::Proton),
+    ),
     (
         "authenticator-pro/backup.json",
         Some(Format::AuthenticatorPro),

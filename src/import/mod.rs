@@ -66,7 +66,7 @@ pub enum Format {
     FreeOtpPlus,
     /// Ente Auth plain-text export (otpauth URIs with `codeDisplay`).
     Ente,
-    /// Proton Authenticator JSON export.
+    /// Proton Authenticator JSON export, plain or password-protected.
     Proton,
     /// Authenticator Pro / Stratum backup, plain JSON or encrypted.
     AuthenticatorPro,
@@ -384,6 +384,8 @@ fn detect_json(value: &Value, lower_name: &str) -> Option<Format> {
                 Some(Format::FreeOtpPlus)
             } else if map.contains_key("Authenticators") {
                 Some(Format::AuthenticatorPro)
+            } else if proton::is_encrypted(value) {
+                Some(Format::Proton)
             } else if map.contains_key("entries") {
                 let proton = map
                     .get("entries")
@@ -460,7 +462,7 @@ pub fn parse(
         Format::BitwardenCsv => bitwarden::parse_csv(bytes, now),
         Format::FreeOtpPlus => free_otp_plus::parse(bytes, now),
         Format::Ente | Format::OtpauthList => text::parse(text(bytes, format)?, format, now),
-        Format::Proton => proton::parse(bytes, now),
+        Format::Proton => proton::parse(bytes, password, now),
         Format::AuthenticatorPro => authenticator_pro::parse(bytes, password, now),
     }
 }
