@@ -547,6 +547,12 @@ def make_text_formats():
         otpauth(D, [("codeDisplay", display(["Games"]))]),
     ]
     write("ente/ente-codes.txt", "\n".join(ente) + "\n")
+    # Ente's encrypted export (libsodium secretstream): recognised, not read.
+    write("ente/broken-encrypted.json", dump({
+        "version": 1, "kdfParams": {"memLimit": 67108864, "opsLimit": 2,
+                                    "salt": base64.b64encode(seeded("ente-salt", 16)).decode()},
+        "encryptedData": base64.b64encode(seeded("ente-data", 120)).decode(),
+        "encryptionNonce": base64.b64encode(seeded("ente-nonce", 24)).decode()}))
     winauth = [
         "# exported by WinAuth",
         otpauth(A),

@@ -710,6 +710,14 @@ fn ente_plain_text_export() {
 }
 
 #[test]
+fn ente_encrypted_export_is_named_not_read() {
+    assert!(matches!(
+        load("ente/broken-encrypted.json", Format::Ente, Some(PASSWORD)),
+        Err(ImportError::Unsupported { what, .. }) if what.contains("plain text")
+    ));
+}
+
+#[test]
 fn otpauth_list_from_winauth() {
     let imported = ok("otpauth/winauth.txt", Format::OtpauthList, None);
     assert_eq!(
@@ -973,6 +981,7 @@ const DETECTION: &[(&str, Option<Format>)] = &[
     ),
     ("freeotp-plus/broken-truncated.json", None),
     ("ente/ente-codes.txt", Some(Format::Ente)),
+    ("ente/broken-encrypted.json", Some(Format::Ente)),
     ("otpauth/winauth.txt", Some(Format::OtpauthList)),
     ("otpauth/broken-no-uris.txt", None),
     ("otpauth/broken-binary.bin", None),

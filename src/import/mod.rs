@@ -384,6 +384,8 @@ fn detect_json(value: &Value, lower_name: &str) -> Option<Format> {
                 Some(Format::FreeOtpPlus)
             } else if map.contains_key("Authenticators") {
                 Some(Format::AuthenticatorPro)
+            } else if text::is_ente_encrypted(value) {
+                Some(Format::Ente)
             } else if proton::is_encrypted(value) {
                 Some(Format::Proton)
             } else if map.contains_key("entries") {
@@ -461,6 +463,15 @@ pub fn parse(
         Format::Bitwarden => bitwarden::parse_json(bytes, now),
         Format::BitwardenCsv => bitwarden::parse_csv(bytes, now),
         Format::FreeOtpPlus => free_otp_plus::parse(bytes, now),
+        Format::Ente
+            if serde_json::from_slice::<Value>(bytes)
+                .is_ok_and(|v| text::is_ente_encrypted(&v)) =>
+        {
+            Err(ImportError::Unsupported {
+                format,
+                what: "an encrypted export (export again as plain text)",
+            })
+        }
         Format::Ente | Format::OtpauthList => text::parse(text(bytes, format)?, format, now),
         Format::Proton => proton::parse(bytes, password, now),
         Format::AuthenticatorPro => authenticator_pro::parse(bytes, password, now),
