@@ -437,26 +437,34 @@ CREATE TABLE accounts (
     is_totp_code_shown INTEGER NOT NULL DEFAULT 0, encrypted_oath_secret_key TEXT,
     mfa_pin_encryption_key_alias TEXT, identity_provider TEXT, aad_ngc_totp_enabled INTEGER NOT NULL DEFAULT 0,
     aad_authority TEXT, restore_capability INTEGER NOT NULL DEFAULT 0, update_flags INTEGER NOT NULL DEFAULT 0,
-    has_password INTEGER NOT NULL DEFAULT 0, aad_security_defaults_policy_enabled INTEGER NOT NULL DEFAULT 0
+    has_password INTEGER NOT NULL DEFAULT 0, aad_security_defaults_policy_enabled INTEGER NOT NULL DEFAULT 0,
+    is_third_party_account_logo_domain_based INTEGER NOT NULL DEFAULT 0, msa_token_version_flag INTEGER NOT NULL DEFAULT 0,
+    phone_app_detail_id TEXT, replication_scope TEXT, activated_device_token TEXT, routing_hint TEXT,
+    tenant_country_code TEXT, data_boundary TEXT, puid TEXT,
+    is_passkey_deleted_for_wrong_approval_pin INTEGER NOT NULL DEFAULT 0
 );
 INSERT INTO android_metadata VALUES ('en_US');
 INSERT INTO room_master_table VALUES (42, '3a5b0c9d8e7f6a5b4c3d2e1f0a9b8c7d');
 """
 
 MS_COLUMNS = ("group_key", "name", "username", "paws_url", "oath_secret_key", "oath_enabled", "cid",
-              "account_type", "ux_position", "aad_user_id", "aad_tenant_id", "aad_authority")
+              "account_type", "ux_position", "aad_user_id", "aad_tenant_id", "aad_authority",
+              "encrypted_oath_secret_key", "mfa_pin_encryption_key_alias")
 
 
 def ms_rows():
     # Third-party secrets are stored as base32 the way people type them: lower case, in groups.
     spaced = " ".join(b32(SECRET_A).lower()[i:i + 4] for i in range(0, 16, 4))
     return [
-        ("", "GitHub", "alice@example.com", "", spaced, 1, "", 0, 1, "", "", ""),
+        ("", "GitHub", "alice@example.com", "", spaced, 1, "", 0, 1, "", "", "", None, None),
         ("", "Microsoft", "carol@outlook.com", "", base64.b64encode(SECRET_MSA).decode(), 1, "0123456789abcdef",
-         1, 0, "", "", ""),
+         1, 0, "", "", "", None, None),
         ("", "Contoso", "dan@contoso.com", "https://mysignins.microsoft.com/paws", "", 0, "",
          2, 2, "0f1e2d3c-aaaa-bbbb-cccc-000000000001", "72f988bf-86f1-41af-91ab-2d7cd011db47",
-         "https://login.microsoftonline.com/common"),
+         "https://login.microsoftonline.com/common", None, None),
+        # A newer app version that keeps the secret only keystore-wrapped.
+        ("", "Dropbox", "erin@example.com", "", "", 1, "", 0, 3, "", "", "",
+         base64.b64encode(seeded("ms-wrapped", 48)).decode(), "mfa_pin_key_alias_1"),
     ]
 
 

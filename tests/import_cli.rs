@@ -282,10 +282,11 @@ fn microsoft_database_and_wal_are_never_modified() {
     assert_eq!(
         out,
         "\
-ms/PhoneFactor (Microsoft Authenticator): 2 added, 1 not imported
+ms/PhoneFactor (Microsoft Authenticator): 2 added, 2 not imported
   added: Microsoft (carol@outlook.com)
   added: GitHub (alice@example.com)
   not imported: Contoso (dan@contoso.com): push-only work/school account: cannot be moved, re-enrol this account
+  not imported: Dropbox (erin@example.com): the secret is encrypted with a key that never leaves the phone: cannot be moved, re-enrol this account
 Imported 2 accounts from 1 file.
 "
     );
@@ -396,7 +397,7 @@ fn sqlite_companion_files_are_read_with_their_database() {
     assert!(ok, "{err}");
     assert!(
         out.starts_with(
-            "databases/PhoneFactor (Microsoft Authenticator): 2 would add, 1 not imported\n"
+            "databases/PhoneFactor (Microsoft Authenticator): 2 would add, 2 not imported\n"
         ),
         "{out}"
     );

@@ -11,7 +11,9 @@
 
 use std::path::PathBuf;
 
-use keyfob::import::microsoft_authenticator::{PUSH_ONLY_REASON, parse_microsoft_authenticator_at};
+use keyfob::import::microsoft_authenticator::{
+    ENCRYPTED_REASON, PUSH_ONLY_REASON, parse_microsoft_authenticator_at,
+};
 use keyfob::import::session::missing_batches;
 use keyfob::import::{Format, ImportError, Imported, MAX_ENTRIES, MAX_INPUT_LEN, detect, parse};
 use keyfob::{Account, Algorithm, Kind};
@@ -572,7 +574,10 @@ fn microsoft_expected(imported: &Imported) {
     );
     assert_eq!(
         skipped(imported),
-        vec![skip("Contoso", "dan@contoso.com", PUSH_ONLY_REASON)]
+        vec![
+            skip("Contoso", "dan@contoso.com", PUSH_ONLY_REASON),
+            skip("Dropbox", "erin@example.com", ENCRYPTED_REASON),
+        ]
     );
 }
 
@@ -1127,4 +1132,20 @@ fn error_messages_never_quote_secrets() {
         assert!(!s.reason.contains("not base32!"));
     }
     assert!(!format!("{:?}", imported.accounts).contains(A));
+}
+
+#[test]
+fn microsoft_authenticator_table_without_the_needed_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("PhoneFactor");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE accounts (_id INTEGER PRIMARY KEY, name TEXT, username TEXT);",
+    )
+    .unwrap();
+    drop(conn);
+    malformed(
+        &parse_microsoft_authenticator_at(&path, NOW).unwrap_err(),
+        "no 'oath_secret_key' column",
+    );
 }

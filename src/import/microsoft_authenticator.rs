@@ -24,6 +24,10 @@ use crate::secret::Secret;
 
 const FORMAT: Format = Format::MicrosoftAuthenticator;
 
+/// The reason given for accounts whose secret the app keeps encrypted with a
+/// key from the phone's keystore.
+pub const ENCRYPTED_REASON: &str = "the secret is encrypted with a key that never leaves the phone: cannot be moved, re-enrol this account";
+
 /// The reason given for work/school and other push-only accounts.
 pub const PUSH_ONLY_REASON: &str =
     "push-only work/school account: cannot be moved, re-enrol this account";
@@ -100,17 +104,33 @@ fn read_database(path: &Path, now: i64) -> Result<Imported, ImportError> {
             "no 'accounts' table: this is not a Microsoft Authenticator database",
         ));
     }
+    let columns = table_columns(&conn)?;
+    let has = |name: &str| columns.iter().any(|c| c == name);
+    for required in ["name", "username", "oath_secret_key", "account_type"] {
+        if !has(required) {
+            return Err(ImportError::malformed(
+                FORMAT,
+                format!("the 'accounts' table has no '{required}' column"),
+            ));
+        }
+    }
+    // Newer app versions may keep the secret only in `encrypted_oath_secret_key`,
+    // wrapped by a key that never leaves the phone's keystore.
+    let encrypted = if has("encrypted_oath_secret_key") {
+        "encrypted_oath_secret_key"
+    } else {
+        "NULL"
+    };
+    let order = if has("ux_position") {
+        "ux_position, _id"
+    } else {
+        "_id"
+    };
     let mut statement = conn
-        .prepare(
-            "SELECT name, username, oath_secret_key, account_type FROM accounts \
-             ORDER BY ux_position, _id LIMIT ?1",
-        )
-        .or_else(|_| {
-            conn.prepare(
-                "SELECT name, username, oath_secret_key, account_type FROM accounts \
-                 ORDER BY _id LIMIT ?1",
-            )
-        })
+        .prepare(&format!(
+            "SELECT name, username, oath_secret_key, account_type, {encrypted} \
+             FROM accounts ORDER BY {order} LIMIT ?1"
+        ))
         .map_err(db_error)?;
     let limit = i64::try_from(super::MAX_ENTRIES + 1).unwrap_or(i64::MAX);
     let mut rows = statement.query([limit]).map_err(db_error)?;
@@ -132,12 +152,34 @@ fn read_database(path: &Path, now: i64) -> Result<Imported, ImportError> {
             Ok(rusqlite::types::ValueRef::Integer(i)) => i,
             _ => -1,
         };
+        let only_encrypted = secret.trim().is_empty()
+            && matches!(account_type, 0 | 1)
+            && matches!(row.get_ref(4), Ok(rusqlite::types::ValueRef::Text(t)) if !t.is_empty());
+        if only_encrypted {
+            imported
+                .skipped
+                .push(Skipped::new(&issuer, &name, ENCRYPTED_REASON));
+            continue;
+        }
         match to_account(&issuer, &name, &secret, account_type, now) {
             Ok(account) => imported.accounts.push(account),
             Err(skipped) => imported.skipped.push(skipped),
         }
     }
     Ok(imported)
+}
+
+/// The column names of the `accounts` table.
+fn table_columns(conn: &Connection) -> Result<Vec<String>, ImportError> {
+    let mut statement = conn
+        .prepare("SELECT name FROM pragma_table_info('accounts') LIMIT 1000")
+        .map_err(db_error)?;
+    let names = statement
+        .query_map([], |row| row.get::<_, String>(0))
+        .map_err(db_error)?
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(db_error)?;
+    Ok(names)
 }
 
 fn to_account(
