@@ -1128,6 +1128,26 @@ fn size_limits() {
 }
 
 #[test]
+fn json_value_count_is_bounded_before_parsing() {
+    // 3 MB of text that would take about 100 MB once parsed.
+    let mut text = String::from("[");
+    text.push_str(&"0,".repeat(keyfob::import::MAX_JSON_VALUES + 1));
+    text.push('0');
+    text.push(']');
+    for format in [
+        Format::AndOtp,
+        Format::Aegis,
+        Format::Bitwarden,
+        Format::Proton,
+    ] {
+        malformed(
+            &parse(text.as_bytes(), format, None, NOW).unwrap_err(),
+            "too many JSON values",
+        );
+    }
+}
+
+#[test]
 fn error_messages_never_quote_secrets() {
     // A secret-looking value in a broken JSON file must not show up in the error.
     let text = r#"{"tokens": [{"secret": "JBSWY3DPEHPK3PXP" "#;

@@ -51,8 +51,7 @@ pub fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported
     }
     let password = password.ok_or(ImportError::PasswordRequired)?;
     let plain = decrypt(bytes, password)?;
-    let value =
-        serde_json::from_slice::<Value>(&plain).map_err(|e| ImportError::json(FORMAT, &e))?;
+    let value = super::json(&plain, FORMAT)?;
     parse_entries(&value, now)
 }
 

@@ -344,6 +344,7 @@ pub fn detect(bytes: &[u8], file_name: Option<&str>) -> Option<Format> {
     if let Some(text) = text {
         let trimmed = text.trim_start();
         if (trimmed.starts_with('{') || trimmed.starts_with('['))
+            && json_size_ok(trimmed)
             && let Ok(value) = serde_json::from_str::<Value>(trimmed)
         {
             return detect_json(&value, &lower_name);
@@ -464,8 +465,8 @@ pub fn parse(
         Format::BitwardenCsv => bitwarden::parse_csv(bytes, now),
         Format::FreeOtpPlus => free_otp_plus::parse(bytes, now),
         Format::Ente
-            if serde_json::from_slice::<Value>(bytes)
-                .is_ok_and(|v| text::is_ente_encrypted(&v)) =>
+            if bytes.trim_ascii_start().starts_with(b"{")
+                && json(bytes, format).is_ok_and(|v| text::is_ente_encrypted(&v)) =>
         {
             Err(ImportError::Unsupported {
                 format,
@@ -507,9 +508,29 @@ pub(crate) fn text(bytes: &[u8], format: Format) -> Result<&str, ImportError> {
         .map_err(|_| ImportError::malformed(format, "the file is not UTF-8 text"))
 }
 
+/// Most JSON values (counted by their separators) accepted in one file. A parsed
+/// value takes far more memory than its text (`[0,0,…]` is two bytes per value
+/// in the file, over thirty in memory), so the count is checked before parsing.
+pub const MAX_JSON_VALUES: usize = 2_000_000;
+
+/// True when the text has at most [`MAX_JSON_VALUES`] separators. Those inside
+/// strings are counted too: an over-estimate, never an under-estimate.
+fn json_size_ok(text: &str) -> bool {
+    text.bytes()
+        .filter(|b| matches!(b, b',' | b'[' | b'{' | b':'))
+        .nth(MAX_JSON_VALUES)
+        .is_none()
+}
+
 /// Parses JSON from bytes (BOM tolerated) with a secret-free error.
 pub(crate) fn json(bytes: &[u8], format: Format) -> Result<Value, ImportError> {
     let text = text(bytes, format)?;
+    if !json_size_ok(text) {
+        return Err(ImportError::malformed(
+            format,
+            format!("too many JSON values (more than {MAX_JSON_VALUES})"),
+        ));
+    }
     serde_json::from_str(text).map_err(|e| ImportError::json(format, &e))
 }
 

@@ -32,8 +32,7 @@ pub fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported
     check_version(&outer)?;
     if is_encrypted(&outer) {
         let plain = decrypt(&outer, password)?;
-        let inner =
-            serde_json::from_slice::<Value>(&plain).map_err(|e| ImportError::json(FORMAT, &e))?;
+        let inner = super::json(&plain, FORMAT)?;
         check_version(&inner)?;
         return parse_entries(&inner, now);
     }
