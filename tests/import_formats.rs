@@ -1175,3 +1175,20 @@ fn microsoft_authenticator_table_without_the_needed_columns() {
         "no 'oath_secret_key' column",
     );
 }
+
+#[test]
+fn damaged_microsoft_databases_never_panic() {
+    let bytes = fixture("microsoft/PhoneFactor");
+    let step = bytes.len() / 12;
+    for i in 1..12 {
+        let cut = &bytes[..i * step];
+        let _ = parse(cut, Format::MicrosoftAuthenticator, None, NOW);
+        let mut flipped = bytes.clone();
+        for b in flipped.iter_mut().skip(i * step).step_by(97).take(40) {
+            *b ^= 0xa5;
+        }
+        if let Ok(imported) = parse(&flipped, Format::MicrosoftAuthenticator, None, NOW) {
+            assert!(imported.accounts.len() + imported.skipped.len() <= 4);
+        }
+    }
+}
