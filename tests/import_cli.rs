@@ -414,3 +414,24 @@ fn sqlite_companion_files_are_read_with_their_database() {
     assert!(ok, "{err}");
     assert!(out.ends_with("Imported 2 accounts from 1 file.\n"), "{out}");
 }
+
+#[test]
+fn missing_and_unreadable_sources_name_the_cause() {
+    let env = Env::new();
+    env.init();
+    env.fixture("microsoft/broken-other-app.db", "other.db");
+    let (ok, out, err) = env.import(&["nowhere.json", "other.db"]);
+    assert!(!ok);
+    assert!(
+        err.contains("'nowhere.json': cannot read the file: No such file or directory"),
+        "{err}"
+    );
+    assert!(
+        err.contains("'other.db': Microsoft Authenticator: malformed file: no 'accounts' table"),
+        "{err}"
+    );
+    assert!(
+        out.ends_with("Imported 0 accounts from 2 files, 2 files failed.\n"),
+        "{out}"
+    );
+}
