@@ -94,27 +94,59 @@ pub fn run(ctx: &Context, args: ImportArgs) -> anyhow::Result<ExitCode> {
         });
     }
 
-    let mut vault = if args.dry_run {
-        ctx.open()?
-    } else {
-        ctx.open_for_write()?
-    };
-    let mut added_total = 0;
-    for report in &mut reports {
-        let Ok(outcome) = &mut report.result else {
-            continue;
+    // Nothing read (every file failed or held no account): the vault need not
+    // be unlocked at all, so a wrong source file costs no passphrase prompt.
+    let any_account = reports
+        .iter()
+        .any(|r| r.result.as_ref().is_ok_and(|o| !o.accounts.is_empty()));
+    if any_account {
+        let mut vault = if args.dry_run {
+            ctx.open()?
+        } else {
+            ctx.open_for_write()?
         };
-        let incoming = std::mem::take(&mut outcome.accounts);
-        let (fresh, duplicates) = session::dedupe(vault.accounts(), incoming);
-        report.duplicates = duplicates.len();
-        report.added = fresh.iter().map(|a| a.label()).collect();
-        added_total += fresh.len();
-        vault.accounts_mut().extend(fresh);
-    }
-    if !args.dry_run && added_total > 0 {
-        vault.save().context("saving the vault")?;
+        let mut added_total = 0;
+        for report in &mut reports {
+            let Ok(outcome) = &mut report.result else {
+                continue;
+            };
+            let incoming = std::mem::take(&mut outcome.accounts);
+            let (fresh, duplicates) = session::dedupe(vault.accounts(), incoming);
+            report.duplicates = duplicates.len();
+            report.added = fresh.iter().map(|a| a.label()).collect();
+            added_total += fresh.len();
+            vault.accounts_mut().extend(fresh);
+        }
+        if !args.dry_run && added_total > 0 {
+            vault.save().context("saving the vault")?;
+        }
     }
 
+    let from_file = args.source_passphrase_file.is_some();
+    let mut stderr = std::io::stderr().lock();
+    for report in &reports {
+        if let Err(error) = &report.result {
+            // The causes too ("cannot read the file: No such file or directory"),
+            // as `main` does with `{:#}`; none of them holds file content.
+            let mut message = error.to_string();
+            let mut cause = std::error::Error::source(error);
+            while let Some(inner) = cause {
+                let text = inner.to_string();
+                if !message.ends_with(&text) {
+                    message.push_str(": ");
+                    message.push_str(&text);
+                }
+                cause = inner.source();
+            }
+            writeln!(
+                stderr,
+                "keyfob: '{}': {message}{}",
+                report.path.display(),
+                hint(error, from_file)
+            )?;
+        }
+    }
+    drop(stderr);
     let text = summary(&reports, args.dry_run);
     std::io::stdout().lock().write_all(text.as_bytes())?;
     let failed = reports.iter().filter(|r| r.result.is_err()).count();
@@ -165,6 +197,22 @@ fn read_with_password(
     }
 }
 
+/// What to do about an error, for the message on stderr.
+fn hint(error: &InputError, from_file: bool) -> &'static str {
+    let wrong = matches!(
+        error,
+        InputError::Import(keyfob::import::ImportError::WrongPassword)
+            | InputError::Backup(keyfob::vault::VaultError::WrongPassphrase)
+    );
+    if error.needs_password() {
+        " (pass it with --source-passphrase-file PATH, or run keyfob in a terminal to be asked)"
+    } else if wrong && from_file {
+        " (check the first line of the --source-passphrase-file)"
+    } else {
+        ""
+    }
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -177,14 +225,10 @@ fn summary(reports: &[FileReport], dry_run: bool) -> String {
     for report in reports {
         let name = report.path.display();
         match &report.result {
-            Err(error) => {
+            Err(_) => {
+                // The error itself went to stderr.
                 failed += 1;
-                let hint = if error.needs_password() {
-                    " (pass --source-passphrase-file PATH, or run in a terminal to be asked)"
-                } else {
-                    ""
-                };
-                let _ = writeln!(out, "{name}: {error}{hint}");
+                let _ = writeln!(out, "{name}: failed, nothing imported");
             }
             Ok(outcome) => {
                 added += report.added.len();

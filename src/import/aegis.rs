@@ -41,8 +41,7 @@ pub fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported
         Some(Value::String(ciphertext)) => {
             let password = password.ok_or(ImportError::PasswordRequired)?;
             let content = decrypt(header, ciphertext, password)?;
-            let db = serde_json::from_slice::<Value>(&content)
-                .map_err(|e| ImportError::json(FORMAT, &e))?;
+            let db = super::json(&content, FORMAT)?;
             parse_content(&db, now)
         }
         _ => Err(ImportError::malformed(FORMAT, "missing 'db'")),

@@ -51,8 +51,7 @@ pub fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported
     }
     let password = password.ok_or(ImportError::PasswordRequired)?;
     let plain = decrypt(bytes, password)?;
-    let value =
-        serde_json::from_slice::<Value>(&plain).map_err(|e| ImportError::json(FORMAT, &e))?;
+    let value = super::json(&plain, FORMAT)?;
     parse_entries(&value, now)
 }
 
@@ -63,8 +62,9 @@ fn decrypt(bytes: &[u8], password: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>,
             "the encrypted file is truncated",
         ));
     }
-    // Current scheme, when the iteration count is in range.
-    let mut kdf_error = None;
+    // Current scheme, when the iteration count is in range. An out-of-range
+    // count only means the file is not in this scheme (old files start with a
+    // random nonce), so it is not an error of its own.
     if let (Some(head), Some(salt), Some(nonce), Some(sealed)) = (
         bytes.get(..4),
         bytes.get(4..4 + SALT_LEN),
@@ -72,15 +72,11 @@ fn decrypt(bytes: &[u8], password: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>,
         bytes.get(4 + SALT_LEN + NONCE_LEN..),
     ) {
         let iterations = u32::from_be_bytes(head.try_into().unwrap_or([0; 4]));
-        if sealed.len() >= TAG_LEN {
-            match crypto::pbkdf2_sha1(FORMAT, password, salt, iterations) {
-                Ok(key) => {
-                    if let Some(plain) = crypto::aes_gcm_open(key.as_ref(), nonce, sealed, &[]) {
-                        return Ok(plain);
-                    }
-                }
-                Err(e) => kdf_error = Some(e),
-            }
+        if sealed.len() >= TAG_LEN
+            && let Ok(key) = crypto::pbkdf2_sha1(FORMAT, password, salt, iterations)
+            && let Some(plain) = crypto::aes_gcm_open(key.as_ref(), nonce, sealed, &[])
+        {
+            return Ok(plain);
         }
     }
     // Old scheme: SHA-256 of the password.
@@ -90,7 +86,7 @@ fn decrypt(bytes: &[u8], password: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>,
             return Ok(plain);
         }
     }
-    Err(kdf_error.unwrap_or(ImportError::WrongPassword))
+    Err(ImportError::WrongPassword)
 }
 
 fn parse_entries(value: &Value, now: i64) -> Result<Imported, ImportError> {

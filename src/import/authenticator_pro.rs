@@ -24,29 +24,34 @@ pub const LEGACY_ITERATIONS: u32 = 64_000;
 pub fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported, ImportError> {
     let plain;
     let json_bytes: &[u8] = if let Some(rest) = bytes.strip_prefix(MAGIC) {
-        let password = password.ok_or(ImportError::PasswordRequired)?;
-        let (Some(salt), Some(iv), Some(sealed)) =
-            (rest.get(..16), rest.get(16..28), rest.get(28..))
-        else {
+        let (Some(salt), Some(iv), Some(sealed)) = (
+            rest.get(..16),
+            rest.get(16..28),
+            rest.get(28..).filter(|s| s.len() >= 16),
+        ) else {
             return Err(ImportError::malformed(
                 FORMAT,
                 "the encrypted file is truncated",
             ));
         };
+        let password = password.ok_or(ImportError::PasswordRequired)?;
         let key = crypto::argon2id(FORMAT, password, salt, 3, 65_536, 4)?;
         plain = crypto::aes_gcm_open(key.as_ref(), iv, sealed, &[])
             .ok_or(ImportError::WrongPassword)?;
         &plain
     } else if let Some(rest) = bytes.strip_prefix(LEGACY_MAGIC) {
-        let password = password.ok_or(ImportError::PasswordRequired)?;
-        let (Some(salt), Some(iv), Some(sealed)) =
-            (rest.get(..20), rest.get(20..36), rest.get(36..))
-        else {
+        let (Some(salt), Some(iv), Some(sealed)) = (
+            rest.get(..20),
+            rest.get(20..36),
+            rest.get(36..)
+                .filter(|s| !s.is_empty() && s.len() % 16 == 0),
+        ) else {
             return Err(ImportError::malformed(
                 FORMAT,
                 "the encrypted file is truncated",
             ));
         };
+        let password = password.ok_or(ImportError::PasswordRequired)?;
         let key = crypto::pbkdf2_sha1(FORMAT, password, salt, LEGACY_ITERATIONS)?;
         plain = crypto::aes_cbc_open(key.as_ref(), iv, sealed).ok_or(ImportError::WrongPassword)?;
         &plain

@@ -151,19 +151,36 @@ fn lenient_base64_url() -> GeneralPurpose {
 }
 
 /// Parses a text file of migration URIs (one per line; blank lines and other
-/// lines are ignored). Every payload's accounts are appended.
+/// lines are ignored). Every payload's accounts are appended. A damaged line
+/// among good ones is reported as a [`Skipped`] entry (the other QR codes still
+/// import); when no line can be read, the first line's error is returned.
 pub fn parse_text(text: &str, now: i64) -> Result<Imported, ImportError> {
     let mut imported = Imported::default();
-    let mut found = false;
-    for line in text.lines().map(str::trim).filter(|l| is_migration_uri(l)) {
-        found = true;
-        decode_uri_into(line, now, &mut imported)?;
+    let mut first_error = None;
+    let mut decoded = 0usize;
+    for (number, line) in text
+        .lines()
+        .map(str::trim)
+        .enumerate()
+        .filter(|(_, l)| is_migration_uri(l))
+    {
+        match decode_uri_into(line, now, &mut imported) {
+            Ok(()) => decoded += 1,
+            Err(error @ ImportError::TooManyEntries { .. }) => return Err(error),
+            Err(error) => {
+                imported.skipped.push(Skipped::new(
+                    "",
+                    &format!("line {}", number + 1),
+                    error.to_string(),
+                ));
+                first_error.get_or_insert(error);
+            }
+        }
     }
-    if !found {
-        return Err(ImportError::malformed(
-            FORMAT,
-            "no 'otpauth-migration://' line found",
-        ));
+    if decoded == 0 {
+        return Err(first_error.unwrap_or_else(|| {
+            ImportError::malformed(FORMAT, "no 'otpauth-migration://' line found")
+        }));
     }
     Ok(imported)
 }
@@ -208,6 +225,12 @@ pub(crate) fn decode_uri_into(
         .map(|(_, v)| Zeroizing::new(v.into_owned()))
         .ok_or_else(|| ImportError::malformed(FORMAT, "the URI has no 'data' parameter"))?;
     let bytes = decode_data(&data)?;
+    if bytes.is_empty() {
+        return Err(ImportError::malformed(
+            FORMAT,
+            "the 'data' parameter is empty",
+        ));
+    }
     decode_payload_into(&bytes, now, imported)
 }
 

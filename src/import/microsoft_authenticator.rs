@@ -2,9 +2,9 @@
 //! Android phone (`/data/data/com.azure.authenticator/databases/`).
 //!
 //! The database is in WAL mode, so recent rows may live only in `PhoneFactor-wal`.
-//! [`parse_microsoft_authenticator`] copies the database with its `-wal` and
-//! `-shm` files into a private temporary directory and opens the copy read-only:
-//! the source files are never touched.
+//! [`parse_microsoft_authenticator`] copies the database with its `-wal` file
+//! into a private temporary directory and opens the copy read-only: the source
+//! files are never touched.
 //!
 //! Row kinds (`account_type`): 0 is a third-party TOTP account (base32 secret,
 //! SHA1/6/30); 1 is a Microsoft personal account (base64 secret, SHA1/8/30);
@@ -24,11 +24,15 @@ use crate::secret::Secret;
 
 const FORMAT: Format = Format::MicrosoftAuthenticator;
 
+/// The reason given for accounts whose secret the app keeps encrypted with a
+/// key from the phone's keystore.
+pub const ENCRYPTED_REASON: &str = "the secret is encrypted with a key that never leaves the phone: cannot be moved, re-enrol this account";
+
 /// The reason given for work/school and other push-only accounts.
 pub const PUSH_ONLY_REASON: &str =
     "push-only work/school account: cannot be moved, re-enrol this account";
 
-/// Reads a `PhoneFactor` database (and its `-wal`/`-shm` files, when present)
+/// Reads a `PhoneFactor` database (and its `-wal` file, when present)
 /// without modifying them. `now` is not needed: imported accounts are stamped 0
 /// by this entry point; use [`parse_microsoft_authenticator_at`] to set it.
 pub fn parse_microsoft_authenticator(path: &Path) -> Result<Imported, ImportError> {
@@ -46,23 +50,23 @@ pub fn parse_microsoft_authenticator_at(path: &Path, now: i64) -> Result<Importe
     let dir = tempfile::tempdir().map_err(io(Path::new("temporary directory")))?;
     let copy = dir.path().join("PhoneFactor");
     std::fs::copy(path, &copy).map_err(io(path))?;
-    for suffix in ["-wal", "-shm"] {
-        let mut companion = path.as_os_str().to_owned();
-        companion.push(suffix);
-        let companion = PathBuf::from(companion);
-        if companion.is_file() {
-            let size = std::fs::metadata(&companion).map_err(io(&companion))?.len();
-            super::check_size(size)?;
-            let target = dir.path().join(format!("PhoneFactor{suffix}"));
-            std::fs::copy(&companion, target).map_err(io(&companion))?;
-        }
+    // Only the write-ahead log is copied: without a `-shm` index SQLite rebuilds
+    // it from the log, so every committed row is seen even if the index was
+    // copied off the phone at a different moment than the log.
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal = PathBuf::from(wal);
+    if wal.is_file() {
+        let size = std::fs::metadata(&wal).map_err(io(&wal))?.len();
+        super::check_size(size)?;
+        std::fs::copy(&wal, dir.path().join("PhoneFactor-wal")).map_err(io(&wal))?;
     }
     read_database(&copy, now)
 }
 
 /// Reads the database from the bytes of the main file alone (rows still in a
 /// `-wal` file are missed).
-pub(crate) fn parse_bytes(bytes: &[u8]) -> Result<Imported, ImportError> {
+pub(crate) fn parse_bytes(bytes: &[u8], now: i64) -> Result<Imported, ImportError> {
     let io = |source| ImportError::Io {
         path: PathBuf::from("temporary directory"),
         source,
@@ -70,7 +74,7 @@ pub(crate) fn parse_bytes(bytes: &[u8]) -> Result<Imported, ImportError> {
     let dir = tempfile::tempdir().map_err(io)?;
     let copy = dir.path().join("PhoneFactor");
     std::fs::write(&copy, bytes).map_err(io)?;
-    read_database(&copy, 0)
+    read_database(&copy, now)
 }
 
 fn db_error(source: rusqlite::Error) -> ImportError {
@@ -100,17 +104,33 @@ fn read_database(path: &Path, now: i64) -> Result<Imported, ImportError> {
             "no 'accounts' table: this is not a Microsoft Authenticator database",
         ));
     }
+    let columns = table_columns(&conn)?;
+    let has = |name: &str| columns.iter().any(|c| c == name);
+    for required in ["name", "username", "oath_secret_key", "account_type"] {
+        if !has(required) {
+            return Err(ImportError::malformed(
+                FORMAT,
+                format!("the 'accounts' table has no '{required}' column"),
+            ));
+        }
+    }
+    // Newer app versions may keep the secret only in `encrypted_oath_secret_key`,
+    // wrapped by a key that never leaves the phone's keystore.
+    let encrypted = if has("encrypted_oath_secret_key") {
+        "encrypted_oath_secret_key"
+    } else {
+        "NULL"
+    };
+    let order = if has("ux_position") {
+        "ux_position, _id"
+    } else {
+        "_id"
+    };
     let mut statement = conn
-        .prepare(
-            "SELECT name, username, oath_secret_key, account_type FROM accounts \
-             ORDER BY ux_position, _id LIMIT ?1",
-        )
-        .or_else(|_| {
-            conn.prepare(
-                "SELECT name, username, oath_secret_key, account_type FROM accounts \
-                 ORDER BY _id LIMIT ?1",
-            )
-        })
+        .prepare(&format!(
+            "SELECT name, username, oath_secret_key, account_type, {encrypted} \
+             FROM accounts ORDER BY {order} LIMIT ?1"
+        ))
         .map_err(db_error)?;
     let limit = i64::try_from(super::MAX_ENTRIES + 1).unwrap_or(i64::MAX);
     let mut rows = statement.query([limit]).map_err(db_error)?;
@@ -132,12 +152,34 @@ fn read_database(path: &Path, now: i64) -> Result<Imported, ImportError> {
             Ok(rusqlite::types::ValueRef::Integer(i)) => i,
             _ => -1,
         };
+        let only_encrypted = secret.trim().is_empty()
+            && matches!(account_type, 0 | 1)
+            && matches!(row.get_ref(4), Ok(rusqlite::types::ValueRef::Text(t)) if !t.is_empty());
+        if only_encrypted {
+            imported
+                .skipped
+                .push(Skipped::new(&issuer, &name, ENCRYPTED_REASON));
+            continue;
+        }
         match to_account(&issuer, &name, &secret, account_type, now) {
             Ok(account) => imported.accounts.push(account),
             Err(skipped) => imported.skipped.push(skipped),
         }
     }
     Ok(imported)
+}
+
+/// The column names of the `accounts` table.
+fn table_columns(conn: &Connection) -> Result<Vec<String>, ImportError> {
+    let mut statement = conn
+        .prepare("SELECT name FROM pragma_table_info('accounts') LIMIT 1000")
+        .map_err(db_error)?;
+    let names = statement
+        .query_map([], |row| row.get::<_, String>(0))
+        .map_err(db_error)?
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(db_error)?;
+    Ok(names)
 }
 
 fn to_account(

@@ -66,7 +66,7 @@ pub enum Format {
     FreeOtpPlus,
     /// Ente Auth plain-text export (otpauth URIs with `codeDisplay`).
     Ente,
-    /// Proton Authenticator JSON export.
+    /// Proton Authenticator JSON export, plain or password-protected.
     Proton,
     /// Authenticator Pro / Stratum backup, plain JSON or encrypted.
     AuthenticatorPro,
@@ -344,12 +344,18 @@ pub fn detect(bytes: &[u8], file_name: Option<&str>) -> Option<Format> {
     if let Some(text) = text {
         let trimmed = text.trim_start();
         if (trimmed.starts_with('{') || trimmed.starts_with('['))
+            && json_size_ok(trimmed)
             && let Ok(value) = serde_json::from_str::<Value>(trimmed)
         {
             return detect_json(&value, &lower_name);
         }
         if let Some(format) = detect_text(text) {
             return Some(format);
+        }
+        // andOTP's PGP backups (`otp_accounts.json.gpg`): recognised so the user
+        // is told to decrypt them with gpg first.
+        if trimmed.starts_with("-----BEGIN PGP MESSAGE-----") && lower_name.contains("otp") {
+            return Some(Format::AndOtp);
         }
         if !text.trim().is_empty() && !text.contains('\0') {
             return None;
@@ -379,6 +385,10 @@ fn detect_json(value: &Value, lower_name: &str) -> Option<Format> {
                 Some(Format::FreeOtpPlus)
             } else if map.contains_key("Authenticators") {
                 Some(Format::AuthenticatorPro)
+            } else if text::is_ente_encrypted(value) {
+                Some(Format::Ente)
+            } else if proton::is_encrypted(value) {
+                Some(Format::Proton)
             } else if map.contains_key("entries") {
                 let proton = map
                     .get("entries")
@@ -447,15 +457,24 @@ pub fn parse(
     check_size(bytes.len() as u64)?;
     match format {
         Format::GoogleMigration => google_migration::parse_text(text(bytes, format)?, now),
-        Format::MicrosoftAuthenticator => microsoft_authenticator::parse_bytes(bytes),
+        Format::MicrosoftAuthenticator => microsoft_authenticator::parse_bytes(bytes, now),
         Format::Aegis => aegis::parse(bytes, password, now),
         Format::TwoFas => two_fas::parse(bytes, password, now),
         Format::AndOtp => and_otp::parse(bytes, password, now),
         Format::Bitwarden => bitwarden::parse_json(bytes, now),
         Format::BitwardenCsv => bitwarden::parse_csv(bytes, now),
         Format::FreeOtpPlus => free_otp_plus::parse(bytes, now),
+        Format::Ente
+            if bytes.trim_ascii_start().starts_with(b"{")
+                && json(bytes, format).is_ok_and(|v| text::is_ente_encrypted(&v)) =>
+        {
+            Err(ImportError::Unsupported {
+                format,
+                what: "an encrypted export (export again as plain text)",
+            })
+        }
         Format::Ente | Format::OtpauthList => text::parse(text(bytes, format)?, format, now),
-        Format::Proton => proton::parse(bytes, now),
+        Format::Proton => proton::parse(bytes, password, now),
         Format::AuthenticatorPro => authenticator_pro::parse(bytes, password, now),
     }
 }
@@ -489,9 +508,29 @@ pub(crate) fn text(bytes: &[u8], format: Format) -> Result<&str, ImportError> {
         .map_err(|_| ImportError::malformed(format, "the file is not UTF-8 text"))
 }
 
+/// Most JSON values (counted by their separators) accepted in one file. A parsed
+/// value takes far more memory than its text (`[0,0,…]` is two bytes per value
+/// in the file, over thirty in memory), so the count is checked before parsing.
+pub const MAX_JSON_VALUES: usize = 2_000_000;
+
+/// True when the text has at most [`MAX_JSON_VALUES`] separators. Those inside
+/// strings are counted too: an over-estimate, never an under-estimate.
+fn json_size_ok(text: &str) -> bool {
+    text.bytes()
+        .filter(|b| matches!(b, b',' | b'[' | b'{' | b':'))
+        .nth(MAX_JSON_VALUES)
+        .is_none()
+}
+
 /// Parses JSON from bytes (BOM tolerated) with a secret-free error.
 pub(crate) fn json(bytes: &[u8], format: Format) -> Result<Value, ImportError> {
     let text = text(bytes, format)?;
+    if !json_size_ok(text) {
+        return Err(ImportError::malformed(
+            format,
+            format!("too many JSON values (more than {MAX_JSON_VALUES})"),
+        ));
+    }
     serde_json::from_str(text).map_err(|e| ImportError::json(format, &e))
 }
 

@@ -1,19 +1,46 @@
 //! Proton Authenticator JSON exports: `{"version":1,"entries":[{"content":{"uri",…,"name"},"note"}]}`.
-//! Each entry carries an otpauth URI; its display name fills in an empty issuer
-//! (or name).
+//! Each entry carries an otpauth URI (or `steam://SECRET`); its display name
+//! fills in an empty issuer (or name).
+//!
+//! A password-protected export is `{"version":1,"salt":…,"content":…}`: `content`
+//! is base64 of `nonce 12 | AES-256-GCM ciphertext | tag 16` with the associated
+//! data `proton.authenticator.export.v1`, under a key from Argon2id (19 MiB, 2
+//! passes, 1 lane) of the password and the 16-byte `salt`. The parameters are
+//! fixed by the format, not read from the file.
 
+use base64::Engine as _;
 use serde_json::Value;
 
 use super::js;
-use super::{Format, ImportError, Imported, Skipped};
+use super::{Format, ImportError, Imported, Skipped, crypto};
 use crate::uri;
 
 const FORMAT: Format = Format::Proton;
+/// Associated data of password-protected exports.
+const AAD: &[u8] = b"proton.authenticator.export.v1";
 
-/// Parses a Proton Authenticator export.
-pub fn parse(bytes: &[u8], now: i64) -> Result<Imported, ImportError> {
-    let file = super::json(bytes, FORMAT)?;
-    if let Some(version) = js::int(&file, "version")
+/// True for the envelope of a password-protected export.
+pub(crate) fn is_encrypted(file: &Value) -> bool {
+    file.get("salt").is_some_and(Value::is_string)
+        && file.get("content").is_some_and(Value::is_string)
+        && file.get("entries").is_none()
+}
+
+/// Parses a Proton Authenticator export; `password` opens protected ones.
+pub fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported, ImportError> {
+    let outer = super::json(bytes, FORMAT)?;
+    check_version(&outer)?;
+    if is_encrypted(&outer) {
+        let plain = decrypt(&outer, password)?;
+        let inner = super::json(&plain, FORMAT)?;
+        check_version(&inner)?;
+        return parse_entries(&inner, now);
+    }
+    parse_entries(&outer, now)
+}
+
+fn check_version(file: &Value) -> Result<(), ImportError> {
+    if let Some(version) = js::int(file, "version")
         && version > 1
     {
         return Err(ImportError::UnsupportedVersion {
@@ -21,6 +48,38 @@ pub fn parse(bytes: &[u8], now: i64) -> Result<Imported, ImportError> {
             version,
         });
     }
+    Ok(())
+}
+
+fn decrypt(
+    file: &Value,
+    password: Option<&[u8]>,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, ImportError> {
+    let b64 = |key: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(js::str(file, key).trim())
+            .map_err(|_| ImportError::malformed(FORMAT, format!("'{key}' is not valid base64")))
+    };
+    let salt = b64("salt")?;
+    let content = b64("content")?;
+    if salt.len() != 16 {
+        return Err(ImportError::malformed(FORMAT, "the salt is not 16 bytes"));
+    }
+    let (Some(nonce), Some(sealed)) = (
+        content.get(..12),
+        content.get(12..).filter(|s| s.len() >= 16),
+    ) else {
+        return Err(ImportError::malformed(
+            FORMAT,
+            "the encrypted content is truncated",
+        ));
+    };
+    let password = password.ok_or(ImportError::PasswordRequired)?;
+    let key = crypto::argon2id(FORMAT, password, &salt, 2, 19 * 1024, 1)?;
+    crypto::aes_gcm_open(key.as_ref(), nonce, sealed, AAD).ok_or(ImportError::WrongPassword)
+}
+
+fn parse_entries(file: &Value, now: i64) -> Result<Imported, ImportError> {
     let entries = file
         .get("entries")
         .and_then(Value::as_array)
@@ -53,7 +112,7 @@ pub fn parse(bytes: &[u8], now: i64) -> Result<Imported, ImportError> {
         };
         match parsed {
             Ok(mut account) => {
-                if account.issuer.is_empty() {
+                if account.issuer.is_empty() && display != account.name {
                     account.issuer = display.to_string();
                 } else if account.name.is_empty() && display != account.issuer {
                     account.name = display.to_string();

@@ -130,8 +130,23 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
             return Err(InputError::TooManyFiles);
         }
     }
+    // `PhoneFactor-wal` and friends are read together with `PhoneFactor`: listing
+    // them on their own would only report them as unrecognised files.
+    let companion_of_listed = |path: &PathBuf| {
+        let name = path.as_os_str().to_string_lossy();
+        SQLITE_COMPANIONS.iter().any(|suffix| {
+            name.strip_suffix(suffix)
+                .is_some_and(|main| files.iter().any(|f| f.as_os_str() == main))
+        })
+    };
+    let companions: Vec<bool> = files.iter().map(companion_of_listed).collect();
+    let mut keep = companions.into_iter();
+    files.retain(|_| !keep.next().unwrap_or(false));
     Ok(files)
 }
+
+/// Files SQLite keeps beside a database, read with it rather than on their own.
+const SQLITE_COMPANIONS: [&str; 3] = ["-wal", "-shm", "-journal"];
 
 /// True when the bytes start like an image file keyfob can scan.
 pub fn is_image(bytes: &[u8]) -> bool {

@@ -8,6 +8,12 @@ use serde_json::Value;
 use super::{Format, ImportError, Imported, Skipped, google_migration};
 use crate::uri;
 
+/// True for Ente Auth's encrypted export (`{"kdfParams":…,"encryptedData":…}`),
+/// which keyfob does not read: it is recognised only to say so.
+pub(crate) fn is_ente_encrypted(value: &Value) -> bool {
+    value.get("kdfParams").is_some() && value.get("encryptedData").is_some()
+}
+
 /// Parses the lines. Blank lines and `#` comments are ignored; a line that is
 /// not a usable URI becomes a [`Skipped`] entry.
 pub fn parse(text: &str, format: Format, now: i64) -> Result<Imported, ImportError> {
@@ -66,6 +72,16 @@ pub(crate) fn parse_line(line: &str, now: i64) -> Result<crate::Account, Skipped
 
 /// Best-effort issuer, name, scheme and host of a URI that failed to parse, for the report.
 fn rough_label(line: &str) -> (String, String, String, String) {
+    // Aegis writes mOTP as `motp://Issuer:name?secret=…`, which is not a valid URL
+    // (the name would be a port): read it as `otpauth://motp/Issuer:name?…`.
+    if let Some(rest) = line
+        .get(..7)
+        .filter(|p| p.eq_ignore_ascii_case("motp://"))
+        .and_then(|_| line.get(7..))
+    {
+        let (issuer, name, _, _) = rough_label(&format!("otpauth://motp/{rest}"));
+        return (issuer, name, "motp".to_string(), "motp".to_string());
+    }
     let Ok(parsed) = url::Url::parse(line) else {
         return (String::new(), String::new(), String::new(), String::new());
     };

@@ -43,8 +43,7 @@ pub fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported
     } else {
         let password = password.ok_or(ImportError::PasswordRequired)?;
         let plain = decrypt(encrypted, password)?;
-        decrypted =
-            serde_json::from_slice::<Value>(&plain).map_err(|e| ImportError::json(FORMAT, &e))?;
+        decrypted = super::json(&plain, FORMAT)?;
         decrypted
             .as_array()
             .map(Vec::as_slice)

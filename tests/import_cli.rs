@@ -1,0 +1,437 @@
+//! `keyfob import` end to end: the per-file summary, duplicates, --dry-run,
+//! source passwords, --from, directories, and source files left untouched.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use tempfile::TempDir;
+
+struct Env {
+    dir: TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        let env = Env {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        std::fs::write(env.path("source-pass"), "test-password\n").unwrap();
+        std::fs::write(env.path("wrong-pass"), "not it\n").unwrap();
+        env
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    fn vault(&self) -> PathBuf {
+        self.path("vault.age")
+    }
+    /// keyfob run in the temp dir, with no way to unlock the vault.
+    fn bare(&self) -> Command {
+        let mut cmd = Command::cargo_bin("keyfob").unwrap();
+        cmd.current_dir(self.dir.path())
+            .env_remove("KEYFOB_PASSPHRASE_FILE")
+            .env_remove("KEYFOB_IDENTITY")
+            .env("KEYFOB_VAULT", self.vault())
+            .env("KEYFOB_LOCK_WAIT", "0.3");
+        cmd
+    }
+    /// keyfob unlocked by an identity file (fast: no scrypt).
+    fn id(&self) -> Command {
+        let mut cmd = self.bare();
+        cmd.arg("--identity").arg(self.path("id.txt"));
+        cmd
+    }
+    fn init(&self) {
+        self.id().arg("init").assert().success();
+    }
+    /// Copies a fixture into the temp dir under `name`.
+    fn fixture(&self, rel: &str, name: &str) -> PathBuf {
+        let to = self.path(name);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::copy(fixture_path(rel), &to).unwrap();
+        to
+    }
+    fn import(&self, args: &[&str]) -> (bool, String, String) {
+        let out = self.id().arg("import").args(args).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    }
+    fn list(&self) -> Vec<Value> {
+        let out = self.id().args(["list", "--json"]).output().unwrap();
+        assert!(out.status.success());
+        let value: Value = serde_json::from_slice(&out.stdout).unwrap();
+        match value {
+            Value::Array(items) => items,
+            Value::Object(map) => map["accounts"].as_array().unwrap().clone(),
+            other => panic!("unexpected list output {other}"),
+        }
+    }
+}
+
+fn fixture_path(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap()
+}
+
+fn find<'a>(accounts: &'a [Value], issuer: &str) -> &'a Value {
+    accounts
+        .iter()
+        .find(|a| a["issuer"] == issuer)
+        .unwrap_or_else(|| panic!("no account '{issuer}' in {accounts:?}"))
+}
+
+#[test]
+fn summary_per_file_then_duplicates_on_a_second_import() {
+    let env = Env::new();
+    env.init();
+    env.fixture("aegis/plain.json", "aegis.json");
+    env.fixture("bitwarden/export.json", "bitwarden.json");
+    env.fixture("garbage.bin", "garbage.bin");
+    let (ok, out, err) = env.import(&["aegis.json", "bitwarden.json", "garbage.bin"]);
+    assert!(!ok, "a file failed, so the exit status is non-zero");
+    let expected = "\
+aegis.json (Aegis): 4 added, 3 not imported
+  added: GitHub (alice@example.com)
+  added: Example Corp (bob)
+  added: Bank (Zoë)
+  added: Steam (dave)
+  not imported: Legacy VPN (mobile): mOTP is not supported
+  not imported: Yandex (ivan): Yandex OTP is not supported
+  not imported: Typo Inc (broken): the secret is not valid base32 (only letters A-Z and digits 2-7 are allowed)
+bitwarden.json (Bitwarden (JSON)): 1 added, 3 duplicates skipped, 1 not imported
+  added: Forum (erin)
+  not imported: Broken (mallory): invalid secret: the secret is not valid base32 (only letters A-Z and digits 2-7 are allowed)
+garbage.bin: failed, nothing imported
+Imported 5 accounts from 3 files, 3 duplicates skipped, 1 file failed.
+";
+    assert_eq!(out, expected);
+    assert!(
+        err.contains("'garbage.bin': unrecognised file format (use --from with one of: google,"),
+        "{err}"
+    );
+
+    let accounts = env.list();
+    assert_eq!(accounts.len(), 5);
+    let bank = find(&accounts, "Bank");
+    assert_eq!(bank["name"], "Zoë");
+    assert_eq!(bank["type"], "hotp");
+    assert_eq!(bank["algorithm"], "SHA512");
+    assert_eq!(bank["counter"], 42);
+    let example = find(&accounts, "Example Corp");
+    assert_eq!(
+        (
+            &example["algorithm"],
+            &example["digits"],
+            &example["period"]
+        ),
+        (&Value::from("SHA256"), &Value::from(8), &Value::from(60))
+    );
+    assert_eq!(example["tags"], serde_json::json!(["Work", "Home"]));
+    assert_eq!(find(&accounts, "Steam")["type"], "steam");
+
+    // Again: everything is already there, and the vault file is not rewritten.
+    let vault = read(&env.vault());
+    let (ok, out, _) = env.import(&["aegis.json"]);
+    assert!(ok);
+    assert!(
+        out.starts_with("aegis.json (Aegis): 0 added, 4 duplicates skipped, 3 not imported\n"),
+        "{out}"
+    );
+    assert!(out.ends_with("Imported 0 accounts from 1 file, 4 duplicates skipped.\n"));
+    assert_eq!(read(&env.vault()), vault);
+    assert_eq!(env.list().len(), 5);
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let env = Env::new();
+    env.init();
+    env.fixture("2fas/plain-v4.2fas", "backup.2fas");
+    let vault = read(&env.vault());
+    let (ok, out, _) = env.import(&["--dry-run", "backup.2fas"]);
+    assert!(ok);
+    assert!(
+        out.starts_with(
+            "backup.2fas (2FAS): 4 would add, 1 not imported\n  would add: GitHub (alice@example.com)\n"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("  not imported: Mystery (eve): unsupported token type 'MOTP'\n"));
+    assert!(
+        out.ends_with("Would import 4 accounts from 1 file.\n"),
+        "{out}"
+    );
+    assert_eq!(read(&env.vault()), vault);
+    assert!(env.list().is_empty());
+}
+
+#[test]
+fn encrypted_source_without_a_passphrase_and_no_terminal() {
+    let env = Env::new();
+    // No vault at all and nothing to unlock it with: a file that yields nothing
+    // must not need the vault.
+    env.fixture("aegis/encrypted.json", "aegis-export.json");
+    let out = env
+        .bare()
+        .args(["import", "aegis-export.json"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("'aegis-export.json': the file is encrypted: a password is needed")
+            && err.contains("--source-passphrase-file"),
+        "{err}"
+    );
+    assert!(!err.contains("vault"), "{err}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout,
+        "aegis-export.json: failed, nothing imported\nImported 0 accounts from 1 file, 1 file failed.\n"
+    );
+}
+
+#[test]
+fn wrong_then_right_source_passphrase() {
+    let env = Env::new();
+    env.init();
+    env.fixture("2fas/encrypted-v4.2fas", "backup.2fas");
+    let (ok, _, err) = env.import(&["--source-passphrase-file", "wrong-pass", "backup.2fas"]);
+    assert!(!ok);
+    assert!(
+        err.contains("'backup.2fas': wrong password, or the encrypted file is damaged")
+            && err.contains("--source-passphrase-file"),
+        "{err}"
+    );
+    assert!(env.list().is_empty());
+    let (ok, out, _) = env.import(&["--source-passphrase-file", "source-pass", "backup.2fas"]);
+    assert!(ok);
+    assert!(
+        out.starts_with("backup.2fas (2FAS): 4 added, 1 not imported\n"),
+        "{out}"
+    );
+    assert_eq!(
+        find(&env.list(), "GitHub")["tags"],
+        serde_json::json!(["Work"])
+    );
+}
+
+#[test]
+fn from_overrides_detection() {
+    let env = Env::new();
+    env.init();
+    // An old-scheme andOTP backup has no header; under another name nothing tells.
+    env.fixture("andotp/old-scheme.json.aes", "phone-backup.bin");
+    let (ok, _, err) = env.import(&[
+        "--source-passphrase-file",
+        "source-pass",
+        "phone-backup.bin",
+    ]);
+    assert!(!ok);
+    assert!(err.contains("unrecognised file format"), "{err}");
+    let (ok, out, _) = env.import(&[
+        "--from",
+        "andOTP",
+        "--source-passphrase-file",
+        "source-pass",
+        "phone-backup.bin",
+    ]);
+    assert!(ok);
+    assert!(
+        out.starts_with("phone-backup.bin (andOTP): 5 added, 1 not imported\n"),
+        "{out}"
+    );
+    // A format name keyfob does not know is refused up front.
+    env.id()
+        .args(["import", "--from", "lastpass", "phone-backup.bin"])
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("unknown format 'lastpass'")
+                .and(predicate::str::contains("aegis, 2fas, andotp")),
+        );
+}
+
+#[test]
+fn microsoft_database_and_wal_are_never_modified() {
+    let env = Env::new();
+    env.init();
+    let db = env.fixture("microsoft/wal/PhoneFactor", "ms/PhoneFactor");
+    let wal = env.fixture("microsoft/wal/PhoneFactor-wal", "ms/PhoneFactor-wal");
+    let before = (read(&db), read(&wal));
+    let (ok, out, err) = env.import(&["ms/PhoneFactor"]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out,
+        "\
+ms/PhoneFactor (Microsoft Authenticator): 2 added, 2 not imported
+  added: Microsoft (carol@outlook.com)
+  added: GitHub (alice@example.com)
+  not imported: Contoso (dan@contoso.com): push-only work/school account: cannot be moved, re-enrol this account
+  not imported: Dropbox (erin@example.com): the secret is encrypted with a key that never leaves the phone: cannot be moved, re-enrol this account
+Imported 2 accounts from 1 file.
+"
+    );
+    assert_eq!((read(&db), read(&wal)), before);
+    let mut names: Vec<String> = std::fs::read_dir(env.path("ms"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["PhoneFactor", "PhoneFactor-wal"]);
+    let accounts = env.list();
+    let msa = find(&accounts, "Microsoft");
+    assert_eq!(
+        (&msa["digits"], &msa["period"]),
+        (&Value::from(8), &Value::from(30))
+    );
+    // The secret came through: the code matches one computed from the known key.
+    let out = env
+        .id()
+        .args(["export", "--format", "uris", "--out", "uris.txt"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let uris = std::fs::read_to_string(env.path("uris.txt")).unwrap();
+    assert!(uris.contains("secret=MRSWMZ3INFVGW3DNNZXXA4LSOM"), "{uris}");
+    assert!(uris.contains("secret=JBSWY3DPEHPK3PXP"), "{uris}");
+}
+
+#[test]
+fn encrypted_source_file_is_left_as_it_was() {
+    let env = Env::new();
+    env.init();
+    let file = env.fixture("aegis/encrypted.json", "aegis-export.json");
+    let before = read(&file);
+    let (ok, out, err) = env.import(&[
+        "--source-passphrase-file",
+        "source-pass",
+        "aegis-export.json",
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("aegis-export.json (Aegis): 4 added, 3 not imported\n"),
+        "{out}"
+    );
+    assert_eq!(read(&file), before);
+}
+
+#[test]
+fn directory_argument_imports_every_file_in_order() {
+    let env = Env::new();
+    env.init();
+    env.fixture("ente/ente-codes.txt", "exports/b-ente.txt");
+    env.fixture("authenticator-pro/backup.json", "exports/a-authpro.json");
+    env.fixture("google/missing-second-code.txt", "exports/c-google.txt");
+    std::fs::write(env.path("exports/.hidden"), "not imported").unwrap();
+    let (ok, out, err) = env.import(&["exports"]);
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().filter(|l| !l.starts_with("  ")).collect();
+    assert_eq!(
+        lines,
+        [
+            "exports/a-authpro.json (Authenticator Pro): 4 added, 2 not imported",
+            "exports/b-ente.txt (Ente Auth): 0 added, 4 duplicates skipped",
+            // Google has no period: its 'bob' (30 s) is not the 60 s one.
+            "exports/c-google.txt (Google Authenticator): 1 added, 1 duplicate skipped",
+            "Google Authenticator export: QR code 2 of 2 not read yet; scan it too.",
+            "Imported 5 accounts from 3 files, 5 duplicates skipped.",
+        ],
+        "{out}"
+    );
+}
+
+#[test]
+fn nothing_to_import_does_not_touch_the_vault() {
+    let env = Env::new();
+    // No vault exists and no key is given: a file with only unusable entries still reports them.
+    std::fs::write(
+        env.path("list.txt"),
+        "otpauth://yaotp/Yandex:ivan?secret=AAAAAAAAAAAAAAAAAAAAAAAAAA\n",
+    )
+    .unwrap();
+    let out = env.bare().args(["import", "list.txt"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "list.txt (otpauth URI list): 0 added, 1 not imported\n  not imported: Yandex (ivan): Yandex OTP is not supported\nImported 0 accounts from 1 file.\n"
+    );
+    assert!(!env.vault().exists());
+}
+
+#[test]
+fn sqlite_companion_files_are_read_with_their_database() {
+    let env = Env::new();
+    env.init();
+    env.fixture("microsoft/wal/PhoneFactor", "databases/PhoneFactor");
+    env.fixture("microsoft/wal/PhoneFactor-wal", "databases/PhoneFactor-wal");
+    // A stale index copied off the phone: ignored, SQLite rebuilds it from the log.
+    std::fs::write(env.path("databases/PhoneFactor-shm"), vec![0u8; 32768]).unwrap();
+    let (ok, out, err) = env.import(&["--dry-run", "databases"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with(
+            "databases/PhoneFactor (Microsoft Authenticator): 2 would add, 2 not imported\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("Would import 2 accounts from 1 file.\n"),
+        "{out}"
+    );
+    // The same when a shell glob names them one by one.
+    let (ok, out, err) = env.import(&[
+        "databases/PhoneFactor",
+        "databases/PhoneFactor-shm",
+        "databases/PhoneFactor-wal",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.ends_with("Imported 2 accounts from 1 file.\n"), "{out}");
+}
+
+#[test]
+fn missing_and_unreadable_sources_name_the_cause() {
+    let env = Env::new();
+    env.init();
+    env.fixture("microsoft/broken-other-app.db", "other.db");
+    let (ok, out, err) = env.import(&["nowhere.json", "other.db"]);
+    assert!(!ok);
+    assert!(
+        err.contains("'nowhere.json': cannot read the file: No such file or directory"),
+        "{err}"
+    );
+    assert!(
+        err.contains("'other.db': Microsoft Authenticator: malformed file: no 'accounts' table"),
+        "{err}"
+    );
+    assert!(
+        out.ends_with("Imported 0 accounts from 2 files, 2 files failed.\n"),
+        "{out}"
+    );
+}
