@@ -186,7 +186,14 @@ fn screenshot_photo_and_google_export_import_with_a_per_file_summary() {
         stdout.contains("transfer-1.jpg (image): 2 added"),
         "{stdout}"
     );
-    assert!(stdout.contains("blank.gif: no QR code found"), "{stdout}");
+    assert!(
+        stdout.contains("blank.gif: failed, nothing imported"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("blank.gif") && stderr.contains("no QR code found"),
+        "{stderr}"
+    );
     assert!(stdout.contains("QR code 2 of 2 not read yet"), "{stdout}");
     assert!(stdout.contains("Imported 3 accounts from 3 files, 1 file failed"));
     // The link is described, never printed.
@@ -262,8 +269,8 @@ fn broken_and_codeless_images_fail_cleanly_and_change_nothing() {
 
     for (file, message) in [
         ("gradient.png", "no QR code found"),
-        ("truncated.png", "truncated.png"),
-        ("empty.jpg", "empty.jpg"),
+        ("truncated.png", "the image is corrupt or truncated"),
+        ("empty.jpg", "the file is empty"),
     ] {
         let out = env
             .cmd()

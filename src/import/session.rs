@@ -94,6 +94,9 @@ pub enum InputError {
     /// Reading the file failed.
     #[error("cannot read the file")]
     Io(#[source] std::io::Error),
+    /// The file has no content at all (an interrupted copy or download?).
+    #[error("the file is empty")]
+    Empty,
     /// Walking a directory found too many files.
     #[error("more than {MAX_FILES} files to import")]
     TooManyFiles,
@@ -175,6 +178,9 @@ pub fn read_input(
     let size = std::fs::metadata(path).map_err(InputError::Io)?.len();
     super::check_size(size)?;
     let bytes = Zeroizing::new(std::fs::read(path).map_err(InputError::Io)?);
+    if bytes.is_empty() {
+        return Err(InputError::Empty);
+    }
     let password = credentials.password.as_ref().map(|p| p.as_slice());
     if from.is_none() && is_image(&bytes) {
         return read_image(&bytes, now);
