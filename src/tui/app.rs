@@ -21,6 +21,8 @@ use super::input::TextInput;
 
 /// Seconds before a code changes from which the next code is shown too.
 pub const NEXT_CODE_WINDOW: u64 = 5;
+/// How a background save is announced in the busy line.
+const SAVING: &str = "Saving: ";
 /// Seconds a status message stays on screen.
 const STATUS_SECONDS: i64 = 8;
 
@@ -223,7 +225,7 @@ pub enum Screen {
 }
 
 /// A window over the current screen.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Popup {
     /// Every key.
     Help,
@@ -550,9 +552,15 @@ impl App {
         vec![Effect::Lock]
     }
 
+    /// True while the worker does something the current screen waits for
+    /// (saves run in the background and do not count).
+    fn waiting(&self) -> bool {
+        self.busy.as_deref().is_some_and(|b| !b.starts_with(SAVING))
+    }
+
     fn save(&mut self, message: &str) -> Vec<Effect> {
         self.reindex();
-        self.busy = Some(format!("Saving: {message}"));
+        self.busy = Some(format!("{SAVING}{message}"));
         vec![Effect::Save(self.accounts.clone())]
     }
 }
@@ -1058,7 +1066,7 @@ fn reorder(app: &mut App, up: bool) -> Vec<Effect> {
 }
 
 fn form_action(app: &mut App, mut form: AccountForm, action: Action) -> Vec<Effect> {
-    if app.busy.is_some() {
+    if app.waiting() {
         return Vec::new();
     }
     let count = form.fields.len();
@@ -1277,7 +1285,7 @@ fn qr_action(app: &mut App, mut view: QrView, action: Action) -> Vec<Effect> {
 }
 
 fn export_action(app: &mut App, mut form: ExportForm, action: Action) -> Vec<Effect> {
-    if app.busy.is_some() {
+    if app.waiting() {
         return Vec::new();
     }
     match action {

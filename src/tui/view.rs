@@ -515,7 +515,9 @@ fn account_line(app: &App, account: &Account, columns: &Columns, theme: Theme) -
             }
             None => {
                 spans.push(Span::styled(format!("{:>11}", "•••  •••"), theme.dim()));
-                spans.push(Span::styled("  Enter: next", theme.dim()));
+                if columns.timer_bar > 0 {
+                    spans.push(Span::styled("  Enter: next", theme.dim()));
+                }
             }
         },
         _ => match codes(account, app.now) {
