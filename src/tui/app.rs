@@ -931,11 +931,9 @@ fn list_action(app: &mut App, action: Action) -> Vec<Effect> {
             app.query.clear();
             app.refilter();
         }
-        Action::Cancel => {
-            if !app.query.is_empty() {
-                app.query.clear();
-                app.refilter();
-            }
+        Action::Cancel if !app.query.is_empty() => {
+            app.query.clear();
+            app.refilter();
         }
         Action::Up => move_selection(app, -1),
         Action::Down => move_selection(app, 1),

@@ -93,19 +93,19 @@ fn list_key(key: KeyEvent) -> Option<Action> {
     let moved = key
         .modifiers
         .intersects(KeyModifiers::ALT | KeyModifiers::SHIFT | KeyModifiers::CONTROL);
-    if ctrl(&key) {
-        if let KeyCode::Char(c) = key.code {
-            return match c {
-                'n' | 'a' => Some(Action::Add),
-                'e' => Some(Action::Edit),
-                'd' => Some(Action::Delete),
-                'f' => Some(Action::ToggleFavorite),
-                's' => Some(Action::ShowQr),
-                'p' => Some(Action::Export),
-                'u' => Some(Action::ClearInput),
-                _ => None,
-            };
-        }
+    if ctrl(&key)
+        && let KeyCode::Char(c) = key.code
+    {
+        return match c {
+            'n' | 'a' => Some(Action::Add),
+            'e' => Some(Action::Edit),
+            'd' => Some(Action::Delete),
+            'f' => Some(Action::ToggleFavorite),
+            's' => Some(Action::ShowQr),
+            'p' => Some(Action::Export),
+            'u' => Some(Action::ClearInput),
+            _ => None,
+        };
     }
     match key.code {
         KeyCode::Up if moved => Some(Action::MoveUp),
