@@ -537,3 +537,64 @@ fn quit_clears_the_clipboard() {
     assert!(matches!(rx.try_iter().last(), Some(Job::Lock)));
     let _ = clip.copy("x");
 }
+
+#[test]
+fn every_screen_draws_at_any_size_without_panicking() {
+    let sizes = [(1, 1), (10, 3), (20, 5), (39, 11), (40, 12), (200, 60)];
+    let mut screens: Vec<App> = vec![
+        App::new(settings(), false, NOW),
+        App::new(settings(), true, NOW),
+        unlocked(),
+    ];
+    for keys in [
+        vec![ctrl('n')],
+        vec![ctrl('e')],
+        vec![ctrl('s')],
+        vec![ctrl('s'), key(KeyCode::Char('r'))],
+        vec![ctrl('p')],
+        vec![key(KeyCode::Char('?'))],
+        vec![ctrl('d')],
+    ] {
+        let mut app = unlocked();
+        press(&mut app, &keys);
+        screens.push(app);
+    }
+    for app in &screens {
+        for (w, h) in sizes {
+            let screen = draw(app, w, h);
+            assert_eq!(screen.lines().count(), h as usize);
+        }
+    }
+}
+
+#[test]
+fn no_color_draws_without_colours() {
+    let mut app = unlocked();
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal
+        .draw(|frame| frame.render_widget(&app, frame.area()))
+        .unwrap();
+    let plain = terminal.backend().buffer().content.iter().all(|cell| {
+        cell.fg == ratatui::style::Color::Reset && cell.bg == ratatui::style::Color::Reset
+    });
+    assert!(plain, "NO_COLOR output has colours");
+    app.settings.color = true;
+    terminal
+        .draw(|frame| frame.render_widget(&app, frame.area()))
+        .unwrap();
+    let coloured = terminal
+        .backend()
+        .buffer()
+        .content
+        .iter()
+        .any(|cell| cell.fg != ratatui::style::Color::Reset);
+    assert!(coloured);
+}
+
+#[test]
+fn a_short_terminal_keeps_the_focused_field_in_view() {
+    let mut app = unlocked();
+    press(&mut app, &[ctrl('n'), key(KeyCode::BackTab)]);
+    let screen = draw(&app, 40, 12);
+    assert!(screen.contains("Tags:"), "{screen}");
+}

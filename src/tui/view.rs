@@ -611,8 +611,13 @@ fn render_form(app: &App, form: &AccountForm, theme: Theme, area: Rect, buf: &mu
     if let Some(error) = &form.error {
         lines.push(Line::from(Span::styled(error.clone(), theme.error())));
     }
+    // Keep the focused field in view on a short terminal.
+    let hint = lines.len() - form.fields.len() - usize::from(form.error.is_some());
+    let focus_line = hint + form.focus;
+    let scroll = focus_line.saturating_sub(usize::from(body.height.saturating_sub(2)));
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
+        .scroll((u16::try_from(scroll).unwrap_or(0), 0))
         .render(body, buf);
     render_busy_or_status(app, theme, status, buf);
     render_footer(
