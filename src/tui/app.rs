@@ -729,7 +729,9 @@ fn worker_event(app: &mut App, event: WorkerEvent) -> Vec<Effect> {
             _ => app.error(message),
         },
         WorkerEvent::Saved { reminder } => {
-            app.reminder = reminder;
+            if app.unlocked() {
+                app.reminder = reminder;
+            }
         }
         WorkerEvent::SaveFailed(message) => app.error(message),
         WorkerEvent::Scanned(Ok(accounts)) => {

@@ -345,12 +345,17 @@ fn render_list_screen(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     let count = app.accounts.len();
     let lock = if app.settings.idle_lock > 0 {
         let left = (app.settings.idle_lock as i64 - (app.now - app.last_input)).max(0);
-        format!("  locks in {}:{:02}", left / 60, left % 60)
+        format!("locks in {}:{:02} ", left / 60, left % 60)
     } else {
         String::new()
     };
-    let right = format!("{count} account{}{lock}", if count == 1 { "" } else { "s" });
-    Paragraph::new(header(app, theme, &right)).render(top, buf);
+    let accounts = format!("{count} account{}", if count == 1 { "" } else { "s" });
+    Paragraph::new(header(app, theme, &accounts)).render(top, buf);
+    if top.width as usize >= accounts.len() + lock.len() + 10 {
+        Paragraph::new(Line::from(Span::styled(lock, theme.dim())))
+            .right_aligned()
+            .render(top, buf);
+    }
 
     let matches = if app.query.is_empty() {
         String::new()
