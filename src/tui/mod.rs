@@ -51,8 +51,6 @@ pub struct Options {
     pub identity: Option<PathBuf>,
     /// A key already obtained (`--identity` or `--passphrase-file`): unlock at start.
     pub initial_key: Option<Key>,
-    /// How long a save waits for another keyfob.
-    pub lock_wait: Duration,
 }
 
 /// Unix time now, in seconds.
@@ -113,7 +111,6 @@ pub fn run(options: Options) -> anyhow::Result<ExitCode> {
     let (event_tx, event_rx) = mpsc::channel();
     let config = WorkerConfig {
         vault_path: options.vault_path.clone(),
-        lock_wait: options.lock_wait,
     };
     let worker = std::thread::Builder::new()
         .name("keyfob-worker".into())

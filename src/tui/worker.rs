@@ -6,7 +6,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender};
-use std::time::Duration;
 
 use keyfob::Account;
 use keyfob::export::paper;
@@ -39,8 +38,6 @@ pub enum Job {
 pub struct WorkerConfig {
     /// The vault file.
     pub vault_path: PathBuf,
-    /// How long a save waits for another keyfob.
-    pub lock_wait: Duration,
 }
 
 /// Runs jobs until the sending side is dropped. `now` reads the clock.
@@ -83,7 +80,7 @@ pub fn run(
             },
             Job::Save(accounts) => match vault.as_mut() {
                 None => WorkerEvent::SaveFailed("the vault is locked; nothing was saved".into()),
-                Some(v) => save(v, accounts, config.lock_wait, now()),
+                Some(v) => save(v, accounts, now()),
             },
             Job::Scan(path) => WorkerEvent::Scanned(scan(&path, now())),
             Job::ExportPaper(path, accounts) => {
@@ -133,10 +130,10 @@ fn identity_key(path: &Path, now: i64) -> Result<Key, String> {
     Ok(key)
 }
 
-fn save(vault: &mut Vault, accounts: Vec<Account>, wait: Duration, now: i64) -> WorkerEvent {
+fn save(vault: &mut Vault, accounts: Vec<Account>, now: i64) -> WorkerEvent {
     let previous = std::mem::replace(vault.accounts_mut(), accounts);
-    // `save` takes the writer lock and refuses if another keyfob changed the file.
-    let _ = wait;
+    // `save` takes the writer lock (waiting for another keyfob up to the default
+    // time) and refuses if another keyfob changed the file since it was read.
     let result = vault.save();
     vault.release_lock();
     match result {
