@@ -2,6 +2,7 @@
 //! terminal UI when none is given. All real work happens in the `keyfob` library.
 
 mod cli;
+mod tui;
 
 use std::process::ExitCode;
 

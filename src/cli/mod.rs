@@ -36,7 +36,14 @@ impl std::error::Error for Exit {}
 
 /// keyfob: your second factors on your own disk, encrypted, offline.
 #[derive(Debug, Parser)]
-#[command(name = "keyfob", version, about, long_about = None, max_term_width = 100)]
+#[command(
+    name = "keyfob",
+    version,
+    about,
+    long_about = None,
+    max_term_width = 100,
+    before_help = "Run 'keyfob' with no command to open the terminal UI."
+)]
 pub struct Cli {
     /// Vault file (default: keyfob.vault.age beside the program, else the data directory).
     #[arg(long, global = true, env = "KEYFOB_VAULT", value_name = "PATH")]
@@ -99,10 +106,19 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let ctx = Context::new(&cli)?;
     match cli.command {
         None => {
-            eprintln!(
-                "keyfob: the terminal UI is not available in this build yet; see 'keyfob --help' for the commands"
-            );
-            Ok(ExitCode::from(2))
+            // With --identity or --passphrase-file the UI unlocks at once.
+            let initial_key = if ctx.path().exists()
+                && (ctx.identity.is_some() || ctx.passphrase_file.is_some())
+            {
+                Some(ctx.key()?)
+            } else {
+                None
+            };
+            crate::tui::run(crate::tui::Options {
+                vault_path: ctx.vault_path.clone(),
+                identity: ctx.identity.clone(),
+                initial_key,
+            })
         }
         Some(Command::Init(args)) => init::run(&ctx, args),
         Some(Command::Add(args)) => add::run(&ctx, args),

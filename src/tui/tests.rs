@@ -1,0 +1,600 @@
+//! Screen snapshots (TestBackend + insta) at a fixed clock with a fixture vault,
+//! and key handling: a key sequence in, state and effects out.
+
+use std::sync::mpsc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use keyfob::{Account, Algorithm, Kind, Secret, otp};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::app::{Action, App, Effect, Popup, Screen, Settings, WorkerEvent, update};
+use super::clipboard::{Clipboard, Fake};
+use super::keymap::action_for;
+use super::worker::Job;
+
+/// 2027-01-15T08:00:10Z: 20 s left in a 30 s period.
+const NOW: i64 = 1_800_000_010;
+/// Four seconds before the code changes.
+const LATE: i64 = 1_800_000_026;
+
+fn account(issuer: &str, name: &str, secret: &str, kind: Kind) -> Account {
+    Account::new(
+        issuer,
+        name,
+        Secret::from_base32(secret).unwrap(),
+        kind,
+        Algorithm::Sha1,
+        6,
+        0,
+    )
+    .unwrap()
+}
+
+fn fixture() -> Vec<Account> {
+    let mut github = account(
+        "GitHub",
+        "alice@example.com",
+        "JBSWY3DPEHPK3PXP",
+        Kind::DEFAULT_TOTP,
+    );
+    github.tags = vec!["work".into()];
+    vec![
+        github,
+        account(
+            "Google",
+            "alice@gmail.com",
+            "GEZDGNBVGY3TQOJQ",
+            Kind::DEFAULT_TOTP,
+        ),
+        account(
+            "GitLab",
+            "bob",
+            "MFRGGZDFMZTWQ2LK",
+            Kind::Totp { period: 60 },
+        ),
+        account(
+            "Bank",
+            "1234-5678",
+            "ONSWG4TFORXW42LU",
+            Kind::Hotp { counter: 7 },
+        ),
+        account("Steam", "gamer", "KRUGS4ZANFZSAYJA", Kind::Steam),
+    ]
+}
+
+fn settings() -> Settings {
+    let mut settings = Settings::new("/home/alice/.local/share/keyfob/keyfob.vault.age".into());
+    settings.color = false;
+    settings
+}
+
+fn unlocked() -> App {
+    let mut app = App::new(settings(), true, NOW);
+    let effects = update(
+        &mut app,
+        Action::Worker(WorkerEvent::Unlocked {
+            accounts: fixture(),
+            reminder: Some(
+                "no verified backup yet: print a sheet (Ctrl-P) and check it with 'keyfob verify'"
+                    .into(),
+            ),
+        }),
+    );
+    assert!(effects.is_empty());
+    app.status = None;
+    app
+}
+
+fn draw(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|frame| frame.render_widget(app, frame.area()))
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..height {
+        let line: String = (0..width)
+            .map(|x| buffer[(x, y)].symbol().to_string())
+            .collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn ctrl(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+/// Presses keys through the keymap and update, collecting every effect.
+fn press(app: &mut App, keys: &[KeyEvent]) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for k in keys {
+        if let Some(action) = action_for(app, *k) {
+            effects.extend(update(app, action));
+        }
+    }
+    effects
+}
+
+fn type_text(app: &mut App, text: &str) -> Vec<Effect> {
+    let keys: Vec<KeyEvent> = text.chars().map(|c| key(KeyCode::Char(c))).collect();
+    press(app, &keys)
+}
+
+fn visible_issuers(app: &App) -> Vec<String> {
+    app.visible
+        .iter()
+        .map(|&i| app.accounts[i].issuer.clone())
+        .collect()
+}
+
+fn code_at(account: &Account, now: i64) -> String {
+    otp::generate(account, now as u64).unwrap().text
+}
+
+fn assert_no_secret(screen: &str) {
+    for secret in [
+        "JBSWY3DPEHPK3PXP",
+        "JBSW Y3DP",
+        "GEZDGNBVGY3TQOJQ",
+        "MFRGGZDF",
+        "ONSWG4TF",
+        "KRUGS4ZA",
+    ] {
+        assert!(
+            !screen.contains(secret),
+            "a secret leaked into the screen:\n{screen}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- snapshots
+
+#[test]
+fn snapshot_create() {
+    let mut app = App::new(settings(), false, NOW);
+    type_text(&mut app, "correct horse battery");
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("Strength: good"), "{screen}");
+    assert!(!screen.contains("correct"));
+    insta::assert_snapshot!("create", screen);
+}
+
+#[test]
+fn snapshot_unlock_and_wrong_passphrase() {
+    let mut app = App::new(settings(), true, NOW);
+    type_text(&mut app, "hunter2");
+    insta::assert_snapshot!("unlock", draw(&app, 80, 24));
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(matches!(effects.as_slice(), [Effect::Unlock(_)]));
+    app.frame = 3;
+    insta::assert_snapshot!("unlocking_spinner", draw(&app, 80, 24));
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::UnlockFailed {
+            message: "Wrong passphrase; try again.".into(),
+            wrong_key: true,
+        }),
+    );
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("Wrong passphrase; try again."), "{screen}");
+    insta::assert_snapshot!("unlock_wrong", screen);
+    // Trying again works.
+    type_text(&mut app, "hunter3");
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(matches!(effects.as_slice(), [Effect::Unlock(_)]));
+}
+
+#[test]
+fn snapshot_list() {
+    let app = unlocked();
+    let screen = draw(&app, 80, 24);
+    assert_no_secret(&screen);
+    let github = &app.accounts[0];
+    let code = code_at(github, NOW);
+    assert!(
+        screen.contains(&format!("{} {}", &code[..3], &code[3..])),
+        "{screen}"
+    );
+    insta::assert_snapshot!("list", screen);
+}
+
+#[test]
+fn snapshot_list_shows_next_code_in_last_seconds() {
+    let mut app = unlocked();
+    update(&mut app, Action::Tick(LATE));
+    let screen = draw(&app, 80, 24);
+    let next = code_at(&app.accounts[0], LATE + 30);
+    assert!(
+        screen.contains(&format!("→ {} {}", &next[..3], &next[3..])),
+        "{screen}"
+    );
+    insta::assert_snapshot!("list_next_code", screen);
+}
+
+#[test]
+fn snapshot_search() {
+    let mut app = unlocked();
+    type_text(&mut app, "git");
+    assert_eq!(visible_issuers(&app), ["GitHub", "GitLab"]);
+    insta::assert_snapshot!("search", draw(&app, 80, 24));
+}
+
+#[test]
+fn snapshot_add_form() {
+    let mut app = unlocked();
+    press(&mut app, &[ctrl('n')]);
+    update(
+        &mut app,
+        Action::Paste("otpauth://totp/Acme:me?secret=JBSWY3DPEHPK3PXP&issuer=Acme".into()),
+    );
+    let screen = draw(&app, 80, 24);
+    assert_no_secret(&screen);
+    insta::assert_snapshot!("add_form", screen);
+}
+
+#[test]
+fn snapshot_qr_view_without_secret_text() {
+    let mut app = unlocked();
+    press(&mut app, &[ctrl('s')]);
+    let screen = draw(&app, 80, 24);
+    assert!(matches!(app.screen, Screen::Qr(_)));
+    assert_no_secret(&screen);
+    assert!(screen.contains('█'));
+    insta::assert_snapshot!("qr", screen);
+}
+
+#[test]
+fn qr_secret_revealed_on_r_and_hidden_on_next_key() {
+    let mut app = unlocked();
+    press(&mut app, &[ctrl('s'), key(KeyCode::Char('r'))]);
+    let screen = draw(&app, 80, 30);
+    assert!(screen.contains("JBSW Y3DP EHPK 3PXP"), "{screen}");
+    press(&mut app, &[key(KeyCode::Char('x'))]);
+    let screen = draw(&app, 80, 30);
+    assert_no_secret(&screen);
+    assert!(matches!(&app.screen, Screen::Qr(view) if !view.revealed));
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert!(matches!(app.screen, Screen::List));
+}
+
+#[test]
+fn snapshot_help() {
+    let mut app = unlocked();
+    press(&mut app, &[key(KeyCode::Char('?'))]);
+    assert_eq!(app.popup, Some(Popup::Help));
+    insta::assert_snapshot!("help", draw(&app, 80, 24));
+    press(&mut app, &[key(KeyCode::Char('x'))]);
+    assert_eq!(app.popup, None);
+    assert!(app.query.is_empty(), "the key closing help is not typed");
+}
+
+#[test]
+fn snapshot_locked() {
+    let mut app = unlocked();
+    let effects = press(&mut app, &[ctrl('l')]);
+    assert!(matches!(effects.as_slice(), [Effect::Lock]));
+    assert!(app.accounts.is_empty() && app.visible.is_empty());
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("The vault is locked."));
+    insta::assert_snapshot!("locked", screen);
+}
+
+#[test]
+fn snapshot_error_popup() {
+    let mut app = unlocked();
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::SaveFailed(
+            "the vault was changed by another keyfob since it was opened; your change was not saved, reopen and try again"
+                .into(),
+        )),
+    );
+    insta::assert_snapshot!("error_popup", draw(&app, 80, 24));
+    press(&mut app, &[key(KeyCode::Enter)]);
+    assert_eq!(app.popup, None);
+}
+
+#[test]
+fn snapshot_tiny_terminal() {
+    let mut app = unlocked();
+    let screen = draw(&app, 40, 12);
+    assert_no_secret(&screen);
+    insta::assert_snapshot!("tiny_list", screen);
+    press(&mut app, &[ctrl('s')]);
+    insta::assert_snapshot!("tiny_qr", draw(&app, 40, 12));
+    let locked = App::new(settings(), true, NOW);
+    insta::assert_snapshot!("tiny_unlock", draw(&locked, 40, 12));
+}
+
+// ------------------------------------------------------------- key handling
+
+#[test]
+fn typing_narrows_the_list_on_every_key() {
+    let mut app = unlocked();
+    assert_eq!(app.visible.len(), 5);
+    type_text(&mut app, "g");
+    let after_g = app.visible.len();
+    type_text(&mut app, "lab");
+    assert_eq!(visible_issuers(&app), ["GitLab"]);
+    assert!(after_g > 1);
+    press(
+        &mut app,
+        &[
+            key(KeyCode::Backspace),
+            key(KeyCode::Backspace),
+            key(KeyCode::Backspace),
+        ],
+    );
+    assert_eq!(app.visible.len(), after_g);
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert_eq!(app.visible.len(), 5);
+    type_text(&mut app, "work");
+    assert_eq!(visible_issuers(&app), ["GitHub"], "tags are searched");
+}
+
+#[test]
+fn enter_copies_and_the_clipboard_is_cleared_later() {
+    let mut app = unlocked();
+    let (jobs, _rx) = mpsc::channel::<Job>();
+    let mut clip = Fake::default();
+    type_text(&mut app, "google");
+    super::dispatch(&mut app, Action::Submit, &jobs, &mut clip);
+    let expected = code_at(&app.accounts[1], NOW);
+    assert_eq!(clip.content.as_deref(), Some(expected.as_str()));
+    let status = app.status.clone().unwrap().0;
+    assert!(
+        status.contains("the clipboard") && status.contains("20 s"),
+        "{status}"
+    );
+    super::dispatch(&mut app, Action::Tick(NOW + 19), &jobs, &mut clip);
+    assert!(clip.content.is_some());
+    app.last_input = NOW + 19;
+    super::dispatch(&mut app, Action::Tick(NOW + 20), &jobs, &mut clip);
+    assert_eq!(clip.content, None, "cleared after 20 s");
+
+    // Something else copied since: left alone.
+    super::dispatch(&mut app, Action::Submit, &jobs, &mut clip);
+    clip.content = Some("the user's own text".into());
+    app.last_input = NOW + 40;
+    super::dispatch(&mut app, Action::Tick(NOW + 41), &jobs, &mut clip);
+    assert_eq!(clip.content.as_deref(), Some("the user's own text"));
+}
+
+#[test]
+fn hotp_shows_a_code_only_when_asked_and_saves_the_counter() {
+    let mut app = unlocked();
+    type_text(&mut app, "bank");
+    let before = app.accounts[3].clone();
+    assert!(!draw(&app, 80, 24).contains(&code_at(&before, NOW)[..3]) || app.hotp_codes.is_empty());
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    let names: Vec<String> = effects.iter().map(|e| format!("{e:?}")).collect();
+    assert_eq!(names, ["Save", "Copy"]);
+    match &effects[..] {
+        [Effect::Save(accounts), Effect::Copy { code, .. }] => {
+            assert_eq!(accounts[3].kind, Kind::Hotp { counter: 8 });
+            assert_eq!(code.as_str(), code_at(&before, NOW));
+        }
+        _ => unreachable!(),
+    }
+    assert_eq!(app.accounts[3].kind, Kind::Hotp { counter: 8 });
+    let screen = draw(&app, 80, 24);
+    let code = code_at(&before, NOW);
+    assert!(
+        screen.contains(&format!("{} {}", &code[..3], &code[3..])),
+        "{screen}"
+    );
+}
+
+#[test]
+fn idle_lock_drops_the_accounts() {
+    let mut app = unlocked();
+    assert!(update(&mut app, Action::Tick(NOW + 299)).is_empty());
+    let effects = update(&mut app, Action::Tick(NOW + 300));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Lock)));
+    assert!(app.accounts.is_empty());
+    assert!(matches!(app.screen, Screen::Unlock(_)));
+    // A key press resets the idle timer.
+    let mut app = unlocked();
+    update(&mut app, Action::Tick(NOW + 200));
+    type_text(&mut app, "x");
+    assert!(update(&mut app, Action::Tick(NOW + 450)).is_empty());
+}
+
+#[test]
+fn delete_asks_first() {
+    let mut app = unlocked();
+    assert!(press(&mut app, &[ctrl('d'), key(KeyCode::Char('n'))]).is_empty());
+    assert_eq!(app.accounts.len(), 5);
+    let effects = press(&mut app, &[key(KeyCode::Delete), key(KeyCode::Char('y'))]);
+    assert!(matches!(effects.as_slice(), [Effect::Save(a)] if a.len() == 4));
+    assert_eq!(app.accounts.len(), 4);
+    assert!(!visible_issuers(&app).contains(&"GitHub".to_string()));
+}
+
+#[test]
+fn pin_and_reorder() {
+    let mut app = unlocked();
+    press(&mut app, &[key(KeyCode::End)]);
+    assert_eq!(app.selected_account().unwrap().issuer, "Steam");
+    let effects = press(&mut app, &[ctrl('f')]);
+    assert!(matches!(effects.as_slice(), [Effect::Save(_)]));
+    assert_eq!(visible_issuers(&app)[0], "Steam");
+    assert_eq!(app.selected_account().unwrap().issuer, "Steam");
+    // Move GitLab up above Google.
+    press(
+        &mut app,
+        &[key(KeyCode::Down), key(KeyCode::Down), key(KeyCode::Down)],
+    );
+    assert_eq!(app.selected_account().unwrap().issuer, "GitLab");
+    let effects = press(&mut app, &[KeyEvent::new(KeyCode::Up, KeyModifiers::ALT)]);
+    assert!(matches!(effects.as_slice(), [Effect::Save(_)]));
+    assert_eq!(
+        visible_issuers(&app),
+        ["Steam", "GitHub", "GitLab", "Google", "Bank"]
+    );
+    assert_eq!(app.selected_account().unwrap().issuer, "GitLab");
+}
+
+#[test]
+fn add_from_uri_fields_and_errors() {
+    let mut app = unlocked();
+    press(&mut app, &[ctrl('n')]);
+    update(
+        &mut app,
+        Action::Paste("otpauth://totp/Acme:me?secret=JBSWY3DPEHPK3PXQ&issuer=Acme".into()),
+    );
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(matches!(effects.as_slice(), [Effect::Save(a)] if a.len() == 6));
+    assert_eq!(app.selected_account().unwrap().issuer, "Acme");
+
+    // By fields: Tab to issuer, name, secret.
+    press(&mut app, &[ctrl('n'), key(KeyCode::Tab)]);
+    type_text(&mut app, "Example");
+    press(&mut app, &[key(KeyCode::Tab), key(KeyCode::Tab)]);
+    type_text(&mut app, "not base32!");
+    assert!(press(&mut app, &[key(KeyCode::Enter)]).is_empty());
+    match &app.screen {
+        Screen::Form(form) => assert!(
+            form.error.as_deref().unwrap().contains("base32"),
+            "{:?}",
+            form.error
+        ),
+        _ => panic!("still on the form"),
+    }
+    press(&mut app, &[ctrl('u')]);
+    type_text(&mut app, "mzxw 6ytb oi");
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(matches!(effects.as_slice(), [Effect::Save(a)] if a.len() == 7));
+    assert_eq!(app.selected_account().unwrap().issuer, "Example");
+
+    // A duplicate is refused.
+    press(&mut app, &[ctrl('n')]);
+    update(
+        &mut app,
+        Action::Paste("otpauth://totp/Other?secret=JBSWY3DPEHPK3PXQ".into()),
+    );
+    assert!(press(&mut app, &[key(KeyCode::Enter)]).is_empty());
+    assert!(
+        matches!(&app.screen, Screen::Form(f) if f.error.as_deref().unwrap().contains("already"))
+    );
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert!(matches!(app.screen, Screen::List));
+}
+
+#[test]
+fn edit_changes_tags_and_name() {
+    let mut app = unlocked();
+    press(&mut app, &[ctrl('e'), key(KeyCode::Tab)]);
+    press(&mut app, &[ctrl('u')]);
+    type_text(&mut app, "carol");
+    press(&mut app, &[key(KeyCode::Tab)]);
+    type_text(&mut app, ", personal");
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(matches!(effects.as_slice(), [Effect::Save(_)]));
+    assert_eq!(app.accounts[0].name, "carol");
+    assert_eq!(app.accounts[0].tags, ["work", "personal"]);
+}
+
+#[test]
+fn create_asks_twice_and_reports_a_mismatch() {
+    let mut app = App::new(settings(), false, NOW);
+    type_text(&mut app, "one two three");
+    press(&mut app, &[key(KeyCode::Enter)]);
+    type_text(&mut app, "one two thre");
+    assert!(press(&mut app, &[key(KeyCode::Enter)]).is_empty());
+    assert!(draw(&app, 80, 24).contains("the two passphrases differ"));
+    type_text(&mut app, "one two three");
+    press(&mut app, &[key(KeyCode::Enter)]);
+    type_text(&mut app, "one two three");
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(matches!(effects.as_slice(), [Effect::Create(_)]));
+    assert_eq!(app.busy.as_deref(), Some("Creating the vault"));
+}
+
+#[test]
+fn quit_clears_the_clipboard() {
+    let mut app = unlocked();
+    let (jobs, rx) = mpsc::channel::<Job>();
+    let mut clip = Fake::default();
+    super::dispatch(&mut app, Action::Submit, &jobs, &mut clip);
+    assert!(clip.content.is_some());
+    let quit = action_for(&app, ctrl('q')).unwrap();
+    super::dispatch(&mut app, quit, &jobs, &mut clip);
+    assert!(app.quit);
+    assert_eq!(clip.content, None);
+    // Locking clears it too and tells the worker.
+    let mut app = unlocked();
+    super::dispatch(&mut app, Action::Submit, &jobs, &mut clip);
+    super::dispatch(&mut app, Action::Lock, &jobs, &mut clip);
+    assert_eq!(clip.content, None);
+    assert!(matches!(rx.try_iter().last(), Some(Job::Lock)));
+    let _ = clip.copy("x");
+}
+
+#[test]
+fn every_screen_draws_at_any_size_without_panicking() {
+    let sizes = [(1, 1), (10, 3), (20, 5), (39, 11), (40, 12), (200, 60)];
+    let mut screens: Vec<App> = vec![
+        App::new(settings(), false, NOW),
+        App::new(settings(), true, NOW),
+        unlocked(),
+    ];
+    for keys in [
+        vec![ctrl('n')],
+        vec![ctrl('e')],
+        vec![ctrl('s')],
+        vec![ctrl('s'), key(KeyCode::Char('r'))],
+        vec![ctrl('p')],
+        vec![key(KeyCode::Char('?'))],
+        vec![ctrl('d')],
+    ] {
+        let mut app = unlocked();
+        press(&mut app, &keys);
+        screens.push(app);
+    }
+    for app in &screens {
+        for (w, h) in sizes {
+            let screen = draw(app, w, h);
+            assert_eq!(screen.lines().count(), h as usize);
+        }
+    }
+}
+
+#[test]
+fn no_color_draws_without_colours() {
+    let mut app = unlocked();
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal
+        .draw(|frame| frame.render_widget(&app, frame.area()))
+        .unwrap();
+    let plain = terminal.backend().buffer().content.iter().all(|cell| {
+        cell.fg == ratatui::style::Color::Reset && cell.bg == ratatui::style::Color::Reset
+    });
+    assert!(plain, "NO_COLOR output has colours");
+    app.settings.color = true;
+    terminal
+        .draw(|frame| frame.render_widget(&app, frame.area()))
+        .unwrap();
+    let coloured = terminal
+        .backend()
+        .buffer()
+        .content
+        .iter()
+        .any(|cell| cell.fg != ratatui::style::Color::Reset);
+    assert!(coloured);
+}
+
+#[test]
+fn a_short_terminal_keeps_the_focused_field_in_view() {
+    let mut app = unlocked();
+    press(&mut app, &[ctrl('n'), key(KeyCode::BackTab)]);
+    let screen = draw(&app, 40, 12);
+    assert!(screen.contains("Tags:"), "{screen}");
+}

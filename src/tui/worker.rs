@@ -1,0 +1,202 @@
+//! The worker thread: everything slow or blocking (scrypt when unlocking and
+//! saving, QR decoding, PDF export) runs here, so the draw loop never freezes.
+//! It owns the open [`Vault`]; the UI owns a copy of the accounts and sends the
+//! whole list back to be saved. Locking drops the vault here too.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender};
+
+use keyfob::Account;
+use keyfob::export::paper;
+use keyfob::import::{Format, text};
+use keyfob::vault::backups::{BackupLog, BackupRecord};
+use keyfob::vault::{Key, Vault, VaultError, store};
+
+use super::app::WorkerEvent;
+
+/// A job for the worker.
+pub enum Job {
+    /// Open the vault.
+    Unlock(Key),
+    /// Create the vault.
+    Create(Key),
+    /// Create the vault encrypted to this identity file, generating it if missing.
+    CreateWithIdentity(PathBuf),
+    /// Save these accounts.
+    Save(Vec<Account>),
+    /// Decode QR codes in this image.
+    Scan(PathBuf),
+    /// Write a paper sheet.
+    ExportPaper(PathBuf, Vec<Account>),
+    /// Forget the vault.
+    Lock,
+}
+
+/// Where the worker finds the vault.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// The vault file.
+    pub vault_path: PathBuf,
+}
+
+/// Runs jobs until the sending side is dropped. `now` reads the clock.
+pub fn run(
+    config: WorkerConfig,
+    jobs: Receiver<Job>,
+    events: Sender<WorkerEvent>,
+    now: fn() -> i64,
+) {
+    let mut vault: Option<Vault> = None;
+    while let Ok(job) = jobs.recv() {
+        let event = match job {
+            Job::Lock => {
+                vault = None;
+                continue;
+            }
+            Job::Unlock(key) => match Vault::open(&config.vault_path, key) {
+                Ok(v) => unlocked(&mut vault, v, now()),
+                Err(e) => unlock_failed(&e),
+            },
+            Job::Create(key) => match Vault::create(&config.vault_path, key, now()) {
+                Ok(mut v) => {
+                    v.release_lock();
+                    unlocked(&mut vault, v, now())
+                }
+                Err(e) => unlock_failed(&e),
+            },
+            Job::CreateWithIdentity(path) => match identity_key(&path, now()) {
+                Ok(key) => match Vault::create(&config.vault_path, key, now()) {
+                    Ok(mut v) => {
+                        v.release_lock();
+                        unlocked(&mut vault, v, now())
+                    }
+                    Err(e) => unlock_failed(&e),
+                },
+                Err(message) => WorkerEvent::UnlockFailed {
+                    message,
+                    wrong_key: false,
+                },
+            },
+            Job::Save(accounts) => match vault.as_mut() {
+                None => WorkerEvent::SaveFailed("the vault is locked; nothing was saved".into()),
+                Some(v) => save(v, accounts, now()),
+            },
+            Job::Scan(path) => WorkerEvent::Scanned(scan(&path, now())),
+            Job::ExportPaper(path, accounts) => {
+                WorkerEvent::Exported(export_paper(&config.vault_path, &path, &accounts, now()))
+            }
+        };
+        if events.send(event).is_err() {
+            break;
+        }
+    }
+}
+
+fn unlocked(slot: &mut Option<Vault>, vault: Vault, now: i64) -> WorkerEvent {
+    let accounts = vault.accounts().to_vec();
+    let reminder = BackupLog::load(vault.path()).reminder(&accounts, now);
+    *slot = Some(vault);
+    WorkerEvent::Unlocked { accounts, reminder }
+}
+
+fn unlock_failed(error: &VaultError) -> WorkerEvent {
+    let wrong_key = matches!(
+        error,
+        VaultError::WrongPassphrase | VaultError::WrongIdentity
+    );
+    let message = match error {
+        VaultError::WrongPassphrase => "Wrong passphrase; try again.".to_string(),
+        other => format!("{other}"),
+    };
+    WorkerEvent::UnlockFailed { message, wrong_key }
+}
+
+fn identity_key(path: &Path, now: i64) -> Result<Key, String> {
+    if path.exists() {
+        return Key::from_identity_file(path).map_err(|e| format!("{e} ('{}')", path.display()));
+    }
+    let (key, text) = Key::generate_identity(&super::rfc3339(now));
+    let written = store::create_private(path).and_then(|mut file| {
+        file.write_all(text.as_bytes())?;
+        file.sync_all()
+    });
+    written.map_err(|e| {
+        format!(
+            "could not create the identity file '{}': {e}",
+            path.display()
+        )
+    })?;
+    Ok(key)
+}
+
+fn save(vault: &mut Vault, accounts: Vec<Account>, now: i64) -> WorkerEvent {
+    let previous = std::mem::replace(vault.accounts_mut(), accounts);
+    // `save` takes the writer lock (waiting for another keyfob up to the default
+    // time) and refuses if another keyfob changed the file since it was read.
+    let result = vault.save();
+    vault.release_lock();
+    match result {
+        Ok(()) => WorkerEvent::Saved {
+            reminder: BackupLog::load(vault.path()).reminder(vault.accounts(), now),
+        },
+        Err(e) => {
+            *vault.accounts_mut() = previous;
+            WorkerEvent::SaveFailed(format!("{e}"))
+        }
+    }
+}
+
+fn scan(path: &Path, now: i64) -> Result<Vec<Account>, String> {
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("could not read '{}': {e}", path.display()))?;
+    let payloads = keyfob::qr::decode_image_bytes(&bytes).map_err(|e| e.to_string())?;
+    let mut accounts = Vec::new();
+    for payload in payloads {
+        let Ok(line) = String::from_utf8(payload) else {
+            continue;
+        };
+        if let Ok(imported) = text::parse(&line, Format::OtpauthList, now) {
+            accounts.extend(imported.accounts);
+        }
+    }
+    if accounts.is_empty() {
+        return Err("the image holds a QR code, but not an otpauth:// account".into());
+    }
+    Ok(accounts)
+}
+
+fn export_paper(
+    vault_path: &Path,
+    out: &Path,
+    accounts: &[Account],
+    now: i64,
+) -> Result<String, String> {
+    let options = paper::PaperOptions {
+        date: super::date(now),
+        ..paper::PaperOptions::default()
+    };
+    let pdf = paper::paper_sheet(accounts, &options).map_err(|e| e.to_string())?;
+    if out.exists() {
+        return Err(format!(
+            "'{}' exists; keyfob will not overwrite it",
+            out.display()
+        ));
+    }
+    store::replace_file(out, &pdf, 0)
+        .map_err(|e| format!("could not write '{}': {e}", out.display()))?;
+    let fingerprint = paper::sheet_fingerprint(accounts);
+    let mut log = BackupLog::load(vault_path);
+    log.push(BackupRecord {
+        kind: "paper".into(),
+        created: now,
+        verified: None,
+        accounts: accounts.iter().map(|a| a.id.clone()).collect(),
+        fingerprint: fingerprint.clone(),
+    });
+    let _ = log.save(vault_path);
+    Ok(format!(
+        "Wrote the sheet to '{}' (fingerprint {fingerprint}); print it, then check it with 'keyfob verify'",
+        out.display()
+    ))
+}

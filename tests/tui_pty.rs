@@ -1,0 +1,356 @@
+//! End-to-end journeys through the terminal UI: the real `keyfob` binary in a
+//! pseudo-terminal, its screen read back with a vt100 parser. Every wait polls
+//! the screen for the expected text with a generous timeout; nothing sleeps a
+//! fixed amount.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use base64::Engine as _;
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+
+const BIN: &str = env!("CARGO_BIN_EXE_keyfob");
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+struct Ui {
+    _master: Box<dyn MasterPty + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Ui {
+    fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Ui {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(BIN);
+        cmd.args(args);
+        cmd.cwd(dir);
+        for name in [
+            "KEYFOB_VAULT",
+            "KEYFOB_PASSPHRASE_FILE",
+            "KEYFOB_IDENTITY",
+            "KEYFOB_LOCK_AFTER",
+            "KEYFOB_CLIPBOARD_CLEAR",
+            "DISPLAY",
+            "WAYLAND_DISPLAY",
+            "NO_COLOR",
+        ] {
+            cmd.env_remove(name);
+        }
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("HOME", dir);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (p, r) = (parser.clone(), raw.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                p.lock().unwrap().process(&buf[..n]);
+                r.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Ui {
+            _master: pair.master,
+            child,
+            writer,
+            parser,
+            raw,
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < TIMEOUT,
+                "timed out waiting for '{text}'; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_gone(&self, text: &str) {
+        let start = Instant::now();
+        while self.screen().contains(text) {
+            assert!(
+                start.elapsed() < TIMEOUT,
+                "'{text}' stayed on the screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            let mut buf = [0u8; 4];
+            self.send(c.encode_utf8(&mut buf).as_bytes());
+        }
+    }
+
+    fn quit(mut self) -> Vec<u8> {
+        self.send(b"\x11"); // Ctrl-Q
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "keyfob exited with {status:?}");
+                break;
+            }
+            assert!(
+                start.elapsed() < TIMEOUT,
+                "keyfob did not quit:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Give the reader a moment to drain the last bytes.
+        let start = Instant::now();
+        let mut last = 0;
+        loop {
+            std::thread::sleep(Duration::from_millis(100));
+            let len = self.raw.lock().unwrap().len();
+            if len == last || start.elapsed() > Duration::from_secs(5) {
+                break;
+            }
+            last = len;
+        }
+        self.raw.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Ui {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+/// A vault encrypted to a fresh identity (fast: no scrypt), with two accounts.
+fn identity_vault(dir: &Path) -> (PathBuf, PathBuf) {
+    let vault = dir.join("vault.age");
+    let identity = dir.join("identity.txt");
+    let cli = |args: &[&str]| {
+        Command::new(BIN)
+            .env_remove("KEYFOB_VAULT")
+            .env_remove("KEYFOB_PASSPHRASE_FILE")
+            .env_remove("KEYFOB_IDENTITY")
+            .arg("--vault")
+            .arg(&vault)
+            .arg("--identity")
+            .arg(&identity)
+            .args(args)
+            .assert()
+            .success();
+    };
+    cli(&["init"]);
+    cli(&[
+        "add",
+        "--issuer",
+        "GitHub",
+        "--name",
+        "alice@example.com",
+        "--secret",
+        "JBSWY3DPEHPK3PXP",
+    ]);
+    cli(&[
+        "add",
+        "--issuer",
+        "Google",
+        "--name",
+        "alice@gmail.com",
+        "--secret",
+        "GEZDGNBVGY3TQOJQ",
+    ]);
+    (vault, identity)
+}
+
+fn osc52_payloads(raw: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(raw);
+    text.split("\x1b]52;c;")
+        .skip(1)
+        .filter_map(|rest| rest.split('\x07').next())
+        .map(|b64| {
+            String::from_utf8(
+                base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .unwrap(),
+            )
+            .unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn no_terminal_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    Command::new(BIN)
+        .env_remove("KEYFOB_VAULT")
+        .arg("--vault")
+        .arg(dir.path().join("v.age"))
+        .write_stdin("")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("needs a terminal"));
+}
+
+#[test]
+fn create_a_vault_and_add_an_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("new.age");
+    let vault_arg = vault.to_str().unwrap();
+    let mut ui = Ui::start(dir.path(), &["--vault", vault_arg], &[]);
+    ui.wait_for("If you forget the passphrase");
+    ui.type_text("correct horse battery staple");
+    ui.wait_for("Strength:");
+    ui.send(b"\r");
+    ui.type_text("correct horse battery staple");
+    ui.send(b"\r");
+    ui.wait_for("No accounts yet");
+    assert!(vault.exists());
+    ui.send(b"\x0e"); // Ctrl-N
+    ui.wait_for("URI or image");
+    ui.type_text("otpauth://totp/Acme:me@acme.test?secret=JBSWY3DPEHPK3PXP&issuer=Acme");
+    ui.send(b"\r");
+    ui.wait_for("Added Acme (me@acme.test)");
+    ui.wait_gone("Saving");
+    ui.quit();
+
+    let passphrase = dir.path().join("pass");
+    std::fs::write(&passphrase, "correct horse battery staple\n").unwrap();
+    let out = Command::new(BIN)
+        .env_remove("KEYFOB_VAULT")
+        .env_remove("KEYFOB_IDENTITY")
+        .arg("--vault")
+        .arg(&vault)
+        .arg("--passphrase-file")
+        .arg(&passphrase)
+        .arg("list")
+        .assert()
+        .success();
+    let listed = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        listed.contains("Acme") && listed.contains("me@acme.test"),
+        "{listed}"
+    );
+}
+
+#[test]
+fn unlock_search_and_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, identity) = identity_vault(dir.path());
+    let mut ui = Ui::start(
+        dir.path(),
+        &[
+            "--vault",
+            vault.to_str().unwrap(),
+            "--identity",
+            identity.to_str().unwrap(),
+        ],
+        &[("KEYFOB_CLIPBOARD", "osc52")],
+    );
+    ui.wait_for("GitHub");
+    ui.wait_for("Google");
+    ui.type_text("gogl");
+    ui.wait_for("1 of 2");
+    assert!(!ui.screen().contains("GitHub"));
+    ui.send(b"\r");
+    let screen = ui.wait_for("Copied Google");
+    assert!(screen.contains("OSC 52"), "{screen}");
+    let raw = ui.quit();
+    let payloads = osc52_payloads(&raw);
+    assert_eq!(
+        payloads.len(),
+        2,
+        "one copy and one clear on exit: {payloads:?}"
+    );
+    let code = &payloads[0];
+    assert_eq!(code.len(), 6);
+    assert!(code.chars().all(|c| c.is_ascii_digit()), "{code}");
+    let google = keyfob::Account::new(
+        "Google",
+        "alice@gmail.com",
+        keyfob::Secret::from_base32("GEZDGNBVGY3TQOJQ").unwrap(),
+        keyfob::Kind::DEFAULT_TOTP,
+        keyfob::Algorithm::Sha1,
+        6,
+        0,
+    )
+    .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let recent: Vec<String> = (0..4)
+        .map(|step| {
+            keyfob::otp::generate(&google, now - step * 30)
+                .unwrap()
+                .text
+        })
+        .collect();
+    assert!(recent.contains(code), "copied a code that is not Google's");
+    assert_eq!(payloads[1], "", "the clipboard is cleared on exit");
+}
+
+#[test]
+fn idle_lock_and_unlock_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, identity) = identity_vault(dir.path());
+    let mut ui = Ui::start(
+        dir.path(),
+        &[
+            "--vault",
+            vault.to_str().unwrap(),
+            "--identity",
+            identity.to_str().unwrap(),
+        ],
+        &[("KEYFOB_LOCK_AFTER", "2")],
+    );
+    ui.wait_for("GitHub");
+    let screen = ui.wait_for("The vault is locked.");
+    assert!(!screen.contains("GitHub"), "{screen}");
+    assert!(screen.contains("Locked after inactivity"), "{screen}");
+    ui.send(b"\r");
+    ui.wait_for("GitHub");
+    ui.send(b"\x0c"); // Ctrl-L
+    ui.wait_for("The vault is locked.");
+    ui.quit();
+}
