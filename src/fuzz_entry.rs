@@ -119,10 +119,13 @@ pub fn import(format: Format, data: &[u8]) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// A fuzz target's entry point.
+pub type Target = Box<dyn Fn(&[u8]) -> Result<(), &'static str>>;
+
 /// The fuzz target names, each with the function that runs it. Import targets are
 /// `import_<format name with '-' as '_'>`.
-pub fn targets() -> Vec<(String, Box<dyn Fn(&[u8]) -> Result<(), &'static str>>)> {
-    let mut targets: Vec<(String, Box<dyn Fn(&[u8]) -> Result<(), &'static str>>)> = vec![
+pub fn targets() -> Vec<(String, Target)> {
+    let mut targets: Vec<(String, Target)> = vec![
         ("uri".to_string(), Box::new(uri)),
         ("migration".to_string(), Box::new(migration)),
         ("vault_open".to_string(), Box::new(vault_open)),
