@@ -229,7 +229,12 @@ impl Account {
             name: name.trim().to_string(),
             secret,
             kind,
-            algorithm,
+            // Steam Guard is always SHA1 with 5 characters, whatever the source said.
+            algorithm: if kind == Kind::Steam {
+                Algorithm::Sha1
+            } else {
+                algorithm
+            },
             digits: if kind == Kind::Steam { 5 } else { digits },
             tags: Vec::new(),
             note: String::new(),

@@ -6,6 +6,8 @@
 
 pub mod account;
 pub mod export;
+#[doc(hidden)]
+pub mod fuzz_entry;
 pub mod import;
 pub mod otp;
 pub mod qr;

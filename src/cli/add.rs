@@ -10,7 +10,8 @@ use zeroize::Zeroizing;
 use super::context::{Context, now};
 
 /// Arguments of `keyfob add`.
-#[derive(Debug, clap::Args)]
+/// `Debug` hides the URI and the secret.
+#[derive(clap::Args)]
 #[command(
     after_help = "A URI or secret on the command line can end up in your shell history; \
 pass '-' as URI to read it from standard input instead."
@@ -52,6 +53,12 @@ pub struct AddArgs {
     /// A note.
     #[arg(long)]
     pub note: Option<String>,
+}
+
+impl std::fmt::Debug for AddArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AddArgs").finish_non_exhaustive()
+    }
 }
 
 /// Parses the arguments into an account.

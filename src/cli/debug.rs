@@ -2,12 +2,17 @@
 //!
 //! `keyfob debug qr-decode --jsonl PATHS` runs the QR image decoder on each file and
 //! prints what it read, in the line format that `qr-corpus/anchors.py --cmd` scores.
+//! `keyfob debug save-loop` and `keyfob debug harden-status` serve the fault and
+//! hygiene tests (`tests/faults.rs`, `tests/hygiene.rs`).
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Context;
+use anyhow::Context as _;
+use keyfob::{Account, Algorithm, Kind, Secret};
+
+use super::Context;
 
 /// Debugging subcommands (hidden from help).
 #[derive(Debug, clap::Subcommand)]
@@ -20,6 +25,22 @@ pub enum DebugCommand {
         /// Image files (PNG, JPEG, GIF, BMP, WebP, TIFF).
         paths: Vec<PathBuf>,
     },
+    /// Add accounts PREFIX-00000, PREFIX-00001, … one save each, printing each
+    /// number once its save has returned (the crash-safety test kills this loop).
+    SaveLoop {
+        /// Name prefix of the accounts added.
+        #[arg(long, default_value = "loop")]
+        prefix: String,
+        /// Number of saves (0 = until killed).
+        #[arg(long, default_value_t = 0)]
+        count: u64,
+        /// First account number.
+        #[arg(long, default_value_t = 0)]
+        start: u64,
+    },
+    /// Print whether this process is dumpable and its core file size limit, as
+    /// set by the hardening done at start.
+    HardenStatus,
 }
 
 /// Runs a debug subcommand, printing to standard output.
@@ -32,10 +53,59 @@ pub enum DebugCommand {
 /// `stage` names the cascade stage that read the codes (`null` when none did); a
 /// file that cannot be read or decoded as an image gets an `error` field instead.
 /// Without `--jsonl`, it prints `path: payload` lines (non-UTF-8 payloads in hex).
-pub fn run(cmd: DebugCommand) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, cmd: DebugCommand) -> anyhow::Result<()> {
     match cmd {
         DebugCommand::QrDecode { jsonl, paths } => qr_decode(jsonl, &paths),
+        DebugCommand::SaveLoop {
+            prefix,
+            count,
+            start,
+        } => save_loop(ctx, &prefix, start, count),
+        DebugCommand::HardenStatus => harden_status(),
     }
+}
+
+fn save_loop(ctx: &Context, prefix: &str, start: u64, count: u64) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut n = start;
+    while count == 0 || n < start.saturating_add(count) {
+        let mut vault = ctx.open_for_write()?;
+        // A distinct, valid secret per account: the number, big-endian, padded to 10 bytes.
+        let mut raw = vec![0u8; 2];
+        raw.extend_from_slice(&n.to_be_bytes());
+        let account = Account::new(
+            "SaveLoop",
+            &format!("{prefix}-{n:05}"),
+            Secret::from_bytes(raw).context("making a secret")?,
+            Kind::Totp { period: 30 },
+            Algorithm::Sha1,
+            6,
+            super::context::now(),
+        )?;
+        vault.accounts_mut().push(account);
+        vault.save().context("saving the vault")?;
+        drop(vault);
+        writeln!(out, "{n}")?;
+        out.flush()?;
+        n += 1;
+    }
+    Ok(())
+}
+
+fn harden_status() -> anyhow::Result<()> {
+    let dumpable = super::dumpable();
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap_or("Max core file size unknown");
+    println!(
+        "dumpable: {}",
+        dumpable.map_or_else(|| "unknown".to_string(), |d| d.to_string())
+    );
+    println!("{}", core.split_whitespace().collect::<Vec<_>>().join(" "));
+    Ok(())
 }
 
 fn qr_decode(jsonl: bool, paths: &[PathBuf]) -> anyhow::Result<()> {

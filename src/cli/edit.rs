@@ -8,7 +8,8 @@ use keyfob::{Algorithm, Kind, Secret};
 use super::context::{Context, now, select_one};
 
 /// Arguments of `keyfob edit`.
-#[derive(Debug, clap::Args)]
+/// `Debug` hides the URI and the secret.
+#[derive(clap::Args)]
 pub struct EditArgs {
     /// Matches issuer or name, case-insensitively.
     pub query: String,
@@ -45,6 +46,12 @@ pub struct EditArgs {
     /// Pin to the top of lists, or unpin.
     #[arg(long, value_name = "true|false")]
     pub favorite: Option<bool>,
+}
+
+impl std::fmt::Debug for EditArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EditArgs").finish_non_exhaustive()
+    }
 }
 
 /// Applies the changes and saves.

@@ -133,21 +133,33 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Some(Command::Passwd(args)) => misc::passwd(&ctx, args),
         Some(Command::Completions(args)) => misc::completions(args),
         Some(Command::Man) => misc::man(),
-        Some(Command::Debug(command)) => debug::run(command).map(|()| ExitCode::SUCCESS),
+        Some(Command::Debug(command)) => debug::run(&ctx, command).map(|()| ExitCode::SUCCESS),
     }
 }
 
-/// Turns off core dumps and ptrace attachment, so a crash or a debugger cannot
-/// copy decrypted secrets out of memory.
+/// Turns off core dumps and debugger attachment, so a crash or a debugger cannot
+/// copy decrypted secrets out of memory: on Linux the process is made non-dumpable
+/// (which also denies ptrace and `/proc/PID/mem` to other processes of the same
+/// user); on macOS it asks the kernel to deny ptrace (`PT_DENY_ATTACH`); on every
+/// Unix the core file size limit is set to 0.
 #[allow(unsafe_code)]
 pub fn harden_process() {
     #[cfg(target_os = "linux")]
     {
-        // PR_SET_DUMPABLE = 4; 0 disables core dumps and ptrace by non-root.
-        // SAFETY: prctl with these arguments only changes this process's flags.
+        // SAFETY: prctl(PR_SET_DUMPABLE, 0) only changes this process's dumpable flag.
         unsafe {
             libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
         }
+    }
+    #[cfg(target_os = "macos")]
+    {
+        // SAFETY: PT_DENY_ATTACH takes no address or data; it only marks this process.
+        unsafe {
+            libc::ptrace(libc::PT_DENY_ATTACH, 0, std::ptr::null_mut(), 0);
+        }
+    }
+    #[cfg(unix)]
+    {
         let limit = libc::rlimit {
             rlim_cur: 0,
             rlim_max: 0,
@@ -157,4 +169,18 @@ pub fn harden_process() {
             libc::setrlimit(libc::RLIMIT_CORE, &limit);
         }
     }
+}
+
+/// Whether this process is dumpable (Linux), for `keyfob debug harden-status`.
+#[allow(unsafe_code)]
+pub fn dumpable() -> Option<bool> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: PR_GET_DUMPABLE takes no pointers and only reads a flag.
+        let flag = unsafe { libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0) };
+        if flag >= 0 {
+            return Some(flag != 0);
+        }
+    }
+    None
 }

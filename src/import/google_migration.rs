@@ -346,14 +346,26 @@ fn split_label(issuer: &str, name: &str) -> (String, String) {
     (issuer.to_string(), stripped.trim().to_string())
 }
 
-/// The result of [`encode_batches`].
-#[derive(Debug, Default)]
+/// The result of [`encode_batches`]. `Debug` hides the URIs.
+#[derive(Default)]
 pub struct MigrationExport {
     /// `otpauth-migration://offline?data=…` URIs, one per QR code. They hold
     /// secrets and are wiped when dropped.
     pub uris: Vec<Zeroizing<String>>,
     /// Accounts Google Authenticator cannot represent, with the reason.
     pub skipped: Vec<Skipped>,
+}
+
+impl std::fmt::Debug for MigrationExport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MigrationExport")
+            .field(
+                "uris",
+                &format_args!("[REDACTED] ({} URIs)", self.uris.len()),
+            )
+            .field("skipped", &self.skipped)
+            .finish()
+    }
 }
 
 /// Encodes accounts as Google Authenticator migration URIs, `per_batch`

@@ -1,0 +1,8 @@
+//! Fuzz target `vault_open`: see `keyfob::fuzz_entry`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Err(broken) = keyfob::fuzz_entry::vault_open(data) {
+        panic!("property broken: {broken}");
+    }
+});
