@@ -330,11 +330,15 @@ fn to_account(params: &mut proto::OtpParameters, now: i64) -> Result<Account, Sk
 }
 
 /// Google's names: an empty issuer with `Issuer:name` in the name splits at the
-/// first ':'; a name that repeats the issuer as `Issuer:` loses the prefix.
+/// first ':' (when both sides hold text, so nothing is lost); a name that repeats
+/// the issuer as `Issuer:` loses the prefix.
 fn split_label(issuer: &str, name: &str) -> (String, String) {
     let issuer = issuer.trim();
     if issuer.is_empty() {
-        if let Some((i, n)) = name.split_once(':') {
+        if let Some((i, n)) = name.split_once(':')
+            && !i.trim().is_empty()
+            && !n.trim().is_empty()
+        {
             return (i.trim().to_string(), n.trim().to_string());
         }
         return (String::new(), name.trim().to_string());
