@@ -85,24 +85,7 @@ impl Context {
     }
 }
 
-/// Unix time now, in seconds.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-/// A unix time as RFC 3339 in UTC, e.g. `2026-11-23T09:00:00Z`.
-pub fn rfc3339(secs: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(secs)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| secs.to_string())
-}
+pub use keyfob::clock::{now, rfc3339};
 
 /// The index of the one account `query` designates. Several matches are listed
 /// on stderr with exit status 2; none is exit status 1.
@@ -129,5 +112,5 @@ pub fn select_one(accounts: &[keyfob::Account], query: &str) -> anyhow::Result<u
 
 /// Today's date in UTC, `YYYY-MM-DD`.
 pub fn today() -> String {
-    rfc3339(now()).chars().take(10).collect()
+    keyfob::clock::date(now())
 }

@@ -118,6 +118,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
                 vault_path: ctx.vault_path.clone(),
                 identity: ctx.identity.clone(),
                 initial_key,
+                lock_wait: ctx.lock_wait,
             })
         }
         Some(Command::Init(args)) => init::run(&ctx, args),

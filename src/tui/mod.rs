@@ -51,31 +51,11 @@ pub struct Options {
     pub identity: Option<PathBuf>,
     /// A key already obtained (`--identity` or `--passphrase-file`): unlock at start.
     pub initial_key: Option<Key>,
+    /// How long a save waits for another keyfob (`KEYFOB_LOCK_WAIT`).
+    pub lock_wait: std::time::Duration,
 }
 
-/// Unix time now, in seconds.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-/// A unix time as RFC 3339 in UTC.
-pub fn rfc3339(secs: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(secs)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| secs.to_string())
-}
-
-/// A unix time as a UTC date, `YYYY-MM-DD`.
-pub fn date(secs: i64) -> String {
-    rfc3339(secs).chars().take(10).collect()
-}
+pub use keyfob::clock::{date, now, rfc3339};
 
 fn env_seconds(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -111,6 +91,7 @@ pub fn run(options: Options) -> anyhow::Result<ExitCode> {
     let (event_tx, event_rx) = mpsc::channel();
     let config = WorkerConfig {
         vault_path: options.vault_path.clone(),
+        lock_wait: options.lock_wait,
     };
     let worker = std::thread::Builder::new()
         .name("keyfob-worker".into())

@@ -9,7 +9,7 @@ use std::sync::mpsc::{Receiver, Sender};
 
 use keyfob::Account;
 use keyfob::export::paper;
-use keyfob::import::{Format, text};
+use keyfob::import::session;
 use keyfob::vault::backups::{BackupLog, BackupRecord};
 use keyfob::vault::{Key, Vault, VaultError, store};
 
@@ -38,6 +38,8 @@ pub enum Job {
 pub struct WorkerConfig {
     /// The vault file.
     pub vault_path: PathBuf,
+    /// How long a save waits for another keyfob's writer lock.
+    pub lock_wait: std::time::Duration,
 }
 
 /// Runs jobs until the sending side is dropped. `now` reads the clock.
@@ -80,7 +82,10 @@ pub fn run(
             },
             Job::Save(accounts) => match vault.as_mut() {
                 None => WorkerEvent::SaveFailed("the vault is locked; nothing was saved".into()),
-                Some(v) => save(v, accounts, now()),
+                Some(v) => {
+                    v.set_lock_wait(config.lock_wait);
+                    save(v, accounts, now())
+                }
             },
             Job::Scan(path) => WorkerEvent::Scanned(scan(&path, now())),
             Job::ExportPaper(path, accounts) => {
@@ -132,8 +137,8 @@ fn identity_key(path: &Path, now: i64) -> Result<Key, String> {
 
 fn save(vault: &mut Vault, accounts: Vec<Account>, now: i64) -> WorkerEvent {
     let previous = std::mem::replace(vault.accounts_mut(), accounts);
-    // `save` takes the writer lock (waiting for another keyfob up to the default
-    // time) and refuses if another keyfob changed the file since it was read.
+    // `save` takes the writer lock (waiting for another keyfob up to
+    // `KEYFOB_LOCK_WAIT`) and refuses if another keyfob changed the file since it was read.
     let result = vault.save();
     vault.release_lock();
     match result {
@@ -147,23 +152,16 @@ fn save(vault: &mut Vault, accounts: Vec<Account>, now: i64) -> WorkerEvent {
     }
 }
 
+/// Reads the accounts of every QR code in an image, as `keyfob import` does
+/// (otpauth:// and Google Authenticator export codes).
 fn scan(path: &Path, now: i64) -> Result<Vec<Account>, String> {
     let bytes =
         std::fs::read(path).map_err(|e| format!("could not read '{}': {e}", path.display()))?;
-    let payloads = keyfob::qr::decode_image_bytes(&bytes).map_err(|e| e.to_string())?;
-    let mut accounts = Vec::new();
-    for payload in payloads {
-        let Ok(line) = String::from_utf8(payload) else {
-            continue;
-        };
-        if let Ok(imported) = text::parse(&line, Format::OtpauthList, now) {
-            accounts.extend(imported.accounts);
-        }
-    }
-    if accounts.is_empty() {
+    let outcome = session::read_image(&bytes, now).map_err(|e| e.to_string())?;
+    if outcome.accounts.is_empty() {
         return Err("the image holds a QR code, but not an otpauth:// account".into());
     }
-    Ok(accounts)
+    Ok(outcome.accounts)
 }
 
 fn export_paper(

@@ -303,6 +303,11 @@ impl Vault {
         self.key = key;
     }
 
+    /// How long [`save`](Self::save) waits for another keyfob's writer lock.
+    pub fn set_lock_wait(&mut self, wait: Duration) {
+        self.lock_wait = wait;
+    }
+
     /// How many rotated backups to keep (0 disables them).
     pub fn set_backups(&mut self, backups: usize) {
         self.backups = backups;
