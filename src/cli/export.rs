@@ -209,15 +209,17 @@ pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
         _ => bail!("unsupported export format"),
     }
 
-    let mut log = BackupLog::load(ctx.path());
-    log.push(BackupRecord {
-        kind: format.name().to_string(),
-        created: now(),
-        verified: None,
-        accounts: exported.iter().map(|a| a.id.clone()).collect(),
-        fingerprint,
-    });
-    if let Err(error) = log.save(ctx.path()) {
+    let recorded = BackupLog::record(
+        ctx.path(),
+        BackupRecord {
+            kind: format.name().to_string(),
+            created: now(),
+            verified: None,
+            accounts: exported.iter().map(|a| a.id.clone()).collect(),
+            fingerprint,
+        },
+    );
+    if let Err(error) = recorded {
         eprintln!("warning: could not record the backup for reminders: {error}");
     }
     Ok(ExitCode::SUCCESS)

@@ -94,15 +94,17 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let report = compare(vault.accounts(), &found);
     std::io::stdout().lock().write_all(report.text.as_bytes())?;
     if report.different == 0 && report.unknown == 0 {
-        let mut log = BackupLog::load(ctx.path());
-        log.push(BackupRecord {
-            kind: kind.to_string(),
-            created: now,
-            verified: Some(now),
-            accounts: report.matched.clone(),
-            fingerprint: keyfob::export::paper::sheet_fingerprint(&found),
-        });
-        if let Err(error) = log.save(ctx.path()) {
+        let recorded = BackupLog::record(
+            ctx.path(),
+            BackupRecord {
+                kind: kind.to_string(),
+                created: now,
+                verified: Some(now),
+                accounts: report.matched.clone(),
+                fingerprint: keyfob::export::paper::sheet_fingerprint(&found),
+            },
+        );
+        if let Err(error) = recorded {
             eprintln!("warning: could not record the check for reminders: {error}");
         }
     }

@@ -184,15 +184,16 @@ fn export_paper(
     store::replace_file(out, &pdf, 0)
         .map_err(|e| format!("could not write '{}': {e}", out.display()))?;
     let fingerprint = paper::sheet_fingerprint(accounts);
-    let mut log = BackupLog::load(vault_path);
-    log.push(BackupRecord {
-        kind: "paper".into(),
-        created: now,
-        verified: None,
-        accounts: accounts.iter().map(|a| a.id.clone()).collect(),
-        fingerprint: fingerprint.clone(),
-    });
-    let _ = log.save(vault_path);
+    let _ = BackupLog::record(
+        vault_path,
+        BackupRecord {
+            kind: "paper".into(),
+            created: now,
+            verified: None,
+            accounts: accounts.iter().map(|a| a.id.clone()).collect(),
+            fingerprint: fingerprint.clone(),
+        },
+    );
     Ok(format!(
         "Wrote the sheet to '{}' (fingerprint {fingerprint}); print it, then check it with 'keyfob verify'",
         out.display()

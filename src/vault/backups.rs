@@ -71,6 +71,14 @@ impl BackupLog {
         store::write_atomic(&log_path(vault), &bytes, 0)
     }
 
+    /// Adds `record` to the log beside `vault` and saves it: what an export or a
+    /// verification does.
+    pub fn record(vault: &Path, record: BackupRecord) -> Result<(), VaultError> {
+        let mut log = Self::load(vault);
+        log.push(record);
+        log.save(vault)
+    }
+
     /// Appends a record (dropping the oldest beyond a cap).
     pub fn push(&mut self, record: BackupRecord) {
         self.records.push(record);
