@@ -12,65 +12,13 @@
 
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command as StdCommand;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
-use tempfile::TempDir;
 
-/// A vault unlocked by an age identity (no scrypt, so fast).
-struct Env {
-    dir: TempDir,
-}
-
-impl Env {
-    fn new() -> Self {
-        let env = Env {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        env.cmd().arg("init").assert().success();
-        env
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-    fn vault(&self) -> PathBuf {
-        self.path("vault.age")
-    }
-    fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("keyfob").unwrap();
-        cmd.env_remove("KEYFOB_PASSPHRASE_FILE")
-            .env_remove("KEYFOB_IDENTITY")
-            .env("KEYFOB_VAULT", self.vault())
-            .env("KEYFOB_LOCK_WAIT", "0.3")
-            .arg("--identity")
-            .arg(self.path("id.txt"));
-        cmd
-    }
-    fn add(&self, args: &[&str]) {
-        self.cmd().arg("add").args(args).assert().success();
-    }
-    /// Every account as its canonical otpauth URI (secrets included), sorted.
-    fn uris(&self) -> BTreeSet<String> {
-        let out = self.path("all-uris.txt");
-        self.cmd()
-            .args(["export", "--format", "uris", "--force", "--out"])
-            .arg(&out)
-            .assert()
-            .success();
-        let text = std::fs::read_to_string(&out).unwrap();
-        std::fs::remove_file(&out).unwrap();
-        text.lines().map(str::to_string).collect()
-    }
-    fn public_key(&self) -> String {
-        let text = std::fs::read_to_string(self.path("id.txt")).unwrap();
-        text.lines()
-            .find_map(|l| l.strip_prefix("# public key: "))
-            .unwrap()
-            .to_string()
-    }
-}
+mod common;
+use common::Env;
 
 /// Accounts of every kind keyfob holds, including what Google's format cannot carry.
 const ACCOUNTS: &[&str] = &[

@@ -11,55 +11,26 @@
 use std::io::Cursor;
 use std::path::PathBuf;
 
-use assert_cmd::Command;
 use image::{DynamicImage, GrayImage, ImageFormat, Luma, imageops};
 use keyfob::import::google_migration;
 use keyfob::{Account, Algorithm, Kind, Secret};
 use predicates::prelude::*;
-use tempfile::TempDir;
 
-struct Env {
-    dir: TempDir,
-}
+mod common;
+use common::Env;
 
-impl Env {
-    fn new() -> Self {
-        let env = Env {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        env.cmd().arg("init").assert().success();
-        env
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-    fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("keyfob").unwrap();
-        cmd.env_remove("KEYFOB_PASSPHRASE_FILE")
-            .env_remove("KEYFOB_IDENTITY")
-            .env("KEYFOB_VAULT", self.path("vault.age"))
-            .arg("--identity")
-            .arg(self.path("id.txt"));
-        cmd
-    }
-    fn list(&self) -> Vec<serde_json::Value> {
-        let out = self.cmd().args(["list", "--json"]).output().unwrap();
-        assert!(out.status.success());
-        serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).unwrap()
-    }
-    fn code(&self, query: &str, at: i64) -> String {
-        let out = self
-            .cmd()
-            .args(["code", query, "--at", &at.to_string()])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    }
+fn code(env: &Env, query: &str, at: i64) -> String {
+    let out = env
+        .cmd()
+        .args(["code", query, "--at", &at.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 /// A QR code of `text`, `module` pixels per module, with a quiet zone.
@@ -224,7 +195,7 @@ fn screenshot_photo_and_google_export_import_with_a_per_file_summary() {
         (Some("SHA256"), Some(8))
     );
     // The codes are right: RFC 6238's SHA-1 example secret gives a known code.
-    assert_eq!(env.code("github", 59), "996554");
+    assert_eq!(code(&env, "github", 59), "996554");
 
     // The second Google code completes the set; nothing is imported twice.
     save(

@@ -205,13 +205,7 @@ fn input_line(
 }
 
 fn render_create(app: &App, form: &CreateForm, theme: Theme, area: Rect, buf: &mut Buffer) {
-    let [top, body, status, footer] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(1),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [top, body, status, footer] = screen_areas(area);
     Paragraph::new(header(app, theme, "new vault")).render(top, buf);
     let mut lines = vec![Line::from(Span::styled(
         format!("Create a vault at {}", app.settings.vault_path.display()),
@@ -288,14 +282,19 @@ fn render_create(app: &App, form: &CreateForm, theme: Theme, area: Rect, buf: &m
     );
 }
 
-fn render_unlock(app: &App, form: &UnlockForm, theme: Theme, area: Rect, buf: &mut Buffer) {
-    let [top, body, status, footer] = Layout::vertical([
+/// The rows of a form screen: header, body, status line, footer.
+fn screen_areas(area: Rect) -> [Rect; 4] {
+    Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(1),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
-    .areas(area);
+    .areas(area)
+}
+
+fn render_unlock(app: &App, form: &UnlockForm, theme: Theme, area: Rect, buf: &mut Buffer) {
+    let [top, body, status, footer] = screen_areas(area);
     Paragraph::new(header(app, theme, "locked")).render(top, buf);
     let mut lines = vec![
         Line::from(Span::styled("The vault is locked.", theme.title())),
@@ -564,13 +563,7 @@ fn account_line(app: &App, account: &Account, columns: &Columns, theme: Theme) -
 }
 
 fn render_form(app: &App, form: &AccountForm, theme: Theme, area: Rect, buf: &mut Buffer) {
-    let [top, body, status, footer] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(1),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [top, body, status, footer] = screen_areas(area);
     let title = if form.editing.is_some() {
         "edit account"
     } else {
@@ -776,13 +769,7 @@ fn render_qr(app: &App, view: &QrView, theme: Theme, area: Rect, buf: &mut Buffe
 }
 
 fn render_export(app: &App, form: &ExportForm, theme: Theme, area: Rect, buf: &mut Buffer) {
-    let [top, body, status, footer] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(1),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [top, body, status, footer] = screen_areas(area);
     Paragraph::new(header(app, theme, "paper backup")).render(top, buf);
     let mut lines = vec![
         Line::from(Span::styled("Print a paper recovery sheet", theme.title())),
