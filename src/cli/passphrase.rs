@@ -1,7 +1,7 @@
 //! Getting passphrases from the user: a file, standard input, or a terminal prompt.
 //! Never hangs: without a terminal and without a file, it says how to give one.
 
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, IsTerminal, Read};
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
@@ -18,29 +18,22 @@ pub fn read_first_line(path: &Path) -> anyhow::Result<SecretString> {
             .read_line(&mut line)
             .context("reading the passphrase from standard input")?;
     } else {
-        let file = std::fs::File::open(path)
+        // Read straight into a zeroizing buffer reserved up front (no copy in an
+        // unwiped reader buffer, no reallocation leaving stale copies), bounded:
+        // a passphrase file is one short line.
+        const LIMIT: usize = 64 * 1024;
+        let mut bytes = Zeroizing::new(Vec::with_capacity(LIMIT + 1));
+        std::fs::File::open(path)
+            .and_then(|file| file.take(LIMIT as u64).read_to_end(&mut bytes))
             .with_context(|| format!("reading the passphrase file '{}'", path.display()))?;
-        std::io::BufReader::new(file)
-            .take_line(&mut line)
-            .with_context(|| format!("reading the passphrase file '{}'", path.display()))?;
+        let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+        line.push_str(std::str::from_utf8(first).context("the passphrase file is not UTF-8 text")?);
     }
     let trimmed = line.trim_end_matches(['\n', '\r']);
     if trimmed.is_empty() {
         bail!("the passphrase is empty");
     }
     Ok(SecretString::from(trimmed.to_string()))
-}
-
-trait TakeLine {
-    fn take_line(self, line: &mut String) -> std::io::Result<usize>;
-}
-
-impl<R: std::io::Read> TakeLine for std::io::BufReader<R> {
-    fn take_line(mut self, line: &mut String) -> std::io::Result<usize> {
-        // Bound the read: a passphrase file is one short line.
-        let mut limited = std::io::BufReader::new(std::io::Read::take(&mut self, 64 * 1024));
-        limited.read_line(line)
-    }
 }
 
 /// True when keyfob can prompt on a terminal.
