@@ -148,6 +148,32 @@ fn inverted_dark_mode_code() {
     assert_reads(&image, &[URI]);
 }
 
+/// A code saved from a web page: black modules on a transparent background whose
+/// hidden colour is also black, so only the alpha channel draws the code.
+#[test]
+fn transparent_background_png_reads_as_on_white() {
+    let code = render(URI, 4);
+    let rgba = image::RgbaImage::from_fn(code.width(), code.height(), |x, y| {
+        image::Rgba([0, 0, 0, 255 - code.get_pixel(x, y).0[0]])
+    });
+    let grey_alpha = image::GrayAlphaImage::from_fn(code.width(), code.height(), |x, y| {
+        image::LumaA([0, 255 - code.get_pixel(x, y).0[0]])
+    });
+    let deep = DynamicImage::ImageRgba8(rgba.clone()).to_rgba16();
+    for image in [
+        DynamicImage::ImageRgba8(rgba),
+        DynamicImage::ImageLumaA8(grey_alpha),
+        DynamicImage::ImageRgba16(deep),
+    ] {
+        let mut bytes = Vec::new();
+        image
+            .write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png)
+            .unwrap();
+        let codes = qr::decode_image_bytes(&bytes).unwrap();
+        assert_eq!(codes, vec![URI.as_bytes().to_vec()], "{:?}", image.color());
+    }
+}
+
 /// A grey 1920x1080 "screenshot" with stripes of text-like noise and the code in it.
 fn screenshot() -> GrayImage {
     let mut state = 0x2545_f491_u32;

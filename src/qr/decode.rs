@@ -20,8 +20,6 @@ use rxing::{BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Luma8Source, Re
 
 /// Images smaller than this on their longer side are also tried upscaled.
 const UPSCALE_BELOW: u32 = 1_000;
-/// Images larger than this on their longer side are also tried downscaled.
-const DOWNSCALE_ABOVE: u32 = 800;
 
 thread_local! {
     /// Set while this thread runs a decoder, so the panic hook stays quiet.
@@ -67,8 +65,8 @@ enum Engine {
 enum Variant {
     /// As loaded.
     Original,
-    /// Scaled by `.0 / 4` (only down for large images, only up for small ones).
-    Quarters(u32),
+    /// Twice the size (only for images smaller than [`UPSCALE_BELOW`]).
+    Doubled,
     /// Black and white swapped.
     Inverted,
     /// Radial distortion corrected by `.0` percent at the corners, for codes on a
@@ -101,7 +99,7 @@ const PRIMARY: Stage = stage("rxing", Variant::Original, Engine::RxingHybrid);
 const FALLBACKS: &[Stage] = &[
     stage("rxing-global", Variant::Original, Engine::RxingGlobal),
     stage("rxing-classic", Variant::Original, Engine::RxingClassic),
-    stage("rxing-double", Variant::Quarters(8), Engine::RxingHybrid),
+    stage("rxing-double", Variant::Doubled, Engine::RxingHybrid),
     stage("rxing-inverted", Variant::Inverted, Engine::RxingHybrid),
     stage(
         "rxing-pincushion",
@@ -264,10 +262,7 @@ fn make(variant: Variant, luma: &GrayImage) -> Option<GrayImage> {
     let longest = luma.width().max(luma.height());
     match variant {
         Variant::Original => Some(luma.clone()),
-        Variant::Quarters(quarters) if quarters < 4 => {
-            (longest > DOWNSCALE_ABOVE).then(|| scale(luma, quarters, 4))
-        }
-        Variant::Quarters(quarters) => (longest < UPSCALE_BELOW).then(|| scale(luma, quarters, 4)),
+        Variant::Doubled => (longest < UPSCALE_BELOW).then(|| double(luma)),
         Variant::Inverted => {
             let mut inverted = luma.clone();
             imageops::invert(&mut inverted);
@@ -316,11 +311,41 @@ fn bilinear(luma: &GrayImage, x: f64, y: f64) -> u8 {
     (top * (1.0 - fy) + bottom * fy).round().clamp(0.0, 255.0) as u8
 }
 
-/// Scales by `num / den` with a triangle filter.
-fn scale(luma: &GrayImage, num: u32, den: u32) -> GrayImage {
-    let width = (luma.width() * num / den).max(1);
-    let height = (luma.height() * num / den).max(1);
-    imageops::resize(luma, width, height, imageops::FilterType::Triangle)
+/// Doubles the size with a triangle (bilinear) filter, in integers: output pixel
+/// `2x` lies a quarter pixel left of source pixel `x` and `2x + 1` a quarter right,
+/// so each is 3/4 of its source pixel and 1/4 of the neighbour on that side (the edge
+/// pixel repeats at the border), along each axis.
+fn double(luma: &GrayImage) -> GrayImage {
+    let (width, height) = (luma.width() as usize, luma.height() as usize);
+    if width == 0 || height == 0 {
+        return GrayImage::new(0, 0);
+    }
+    // Horizontal pass: each row widened to 2 * width, levels times 4.
+    let mut wide = Vec::with_capacity(2 * width * height);
+    for row in luma.as_raw().chunks_exact(width) {
+        let lefts = row.iter().take(1).chain(row.iter());
+        let rights = row.iter().skip(1).chain(row.iter().last());
+        for ((&here, &left), &right) in row.iter().zip(lefts).zip(rights) {
+            let here = 3 * u16::from(here);
+            wide.push(here + u16::from(left));
+            wide.push(here + u16::from(right));
+        }
+    }
+    // Vertical pass: each widened row becomes two output rows, levels over 16.
+    let rows: Vec<&[u16]> = wide.chunks_exact(2 * width).collect();
+    let ups = rows.iter().take(1).chain(rows.iter());
+    let downs = rows.iter().skip(1).chain(rows.iter().last());
+    let mut out = Vec::with_capacity(4 * width * height);
+    for ((row, up), down) in rows.iter().zip(ups).zip(downs) {
+        for neighbour in [up, down] {
+            out.extend(row.iter().zip(neighbour.iter()).map(|(&here, &near)| {
+                // At most (16 * 255 + 8) / 16 = 255.
+                ((3 * u32::from(here) + u32::from(near) + 8) / 16) as u8
+            }));
+        }
+    }
+    GrayImage::from_raw(luma.width() * 2, luma.height() * 2, out)
+        .unwrap_or_else(|| GrayImage::new(0, 0))
 }
 
 #[cfg(test)]
@@ -354,6 +379,22 @@ mod tests {
     fn empty_image_reads_nothing() {
         assert!(decode_luma(&GrayImage::new(0, 0)).is_empty());
         assert!(decode_luma(&GrayImage::new(1, 1)).is_empty());
+    }
+
+    #[test]
+    fn double_matches_a_triangle_filter_resize() {
+        let luma = GrayImage::from_fn(37, 23, |x, y| {
+            image::Luma([((x * 31 + y * 17) % 256) as u8])
+        });
+        let ours = double(&luma);
+        let theirs = imageops::resize(&luma, 74, 46, imageops::FilterType::Triangle);
+        assert_eq!(ours.dimensions(), theirs.dimensions());
+        for (a, b) in ours.pixels().zip(theirs.pixels()) {
+            assert!(a.0[0].abs_diff(b.0[0]) <= 1, "{} vs {}", a.0[0], b.0[0]);
+        }
+        assert_eq!(double(&GrayImage::new(0, 5)).dimensions(), (0, 0));
+        let one = GrayImage::from_pixel(1, 1, image::Luma([200]));
+        assert_eq!(double(&one).as_raw(), &vec![200; 4]);
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! Payloads may hold secrets (`otpauth://` URIs), so they never appear in errors.
 
 mod decode;
+mod grey;
 
 use std::io::Cursor;
 
@@ -85,11 +86,11 @@ pub fn decode_image_bytes(bytes: &[u8]) -> Result<Vec<Vec<u8>>, QrError> {
 /// ASCII payloads an authenticator deals with (`otpauth://`, `otpauth-migration://`)
 /// both are the same.
 pub fn decode_image(image: &DynamicImage) -> Vec<Vec<u8>> {
-    decode::decode_luma(&image.to_luma8())
+    decode::decode_luma(&grey::luma(image))
 }
 
 /// Like [`decode_image`], also naming the cascade stage that read the codes (for benchmarks).
 #[doc(hidden)]
 pub fn decode_image_traced(image: &DynamicImage) -> (Vec<Vec<u8>>, Option<&'static str>) {
-    decode::decode_traced(&image.to_luma8())
+    decode::decode_traced(&grey::luma(image))
 }
