@@ -7,62 +7,29 @@
 )]
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command as StdCommand;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-use tempfile::TempDir;
+
+mod common;
+use common::Env;
 
 const SECRET: &str = "JBSWY3DPEHPK3PXP";
 const PASS: &str = "correct horse battery";
 
-struct Env {
-    dir: TempDir,
+/// A directory with the passphrase files `pass` and `newpass`, and no vault yet.
+fn passphrase_env() -> Env {
+    let env = Env::empty();
+    std::fs::write(env.path("pass"), format!("{PASS}\n")).unwrap();
+    std::fs::write(env.path("newpass"), "another passphrase\n").unwrap();
+    env
 }
 
-impl Env {
-    fn new() -> Self {
-        let env = Env {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        std::fs::write(env.path("pass"), format!("{PASS}\n")).unwrap();
-        std::fs::write(env.path("newpass"), "another passphrase\n").unwrap();
-        env
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-    fn vault(&self) -> PathBuf {
-        self.path("vault.age")
-    }
-    /// keyfob with the vault in the temp dir and no passphrase source.
-    fn bare(&self) -> Command {
-        let mut cmd = Command::cargo_bin("keyfob").unwrap();
-        cmd.env_remove("KEYFOB_PASSPHRASE_FILE")
-            .env_remove("KEYFOB_IDENTITY")
-            .env("KEYFOB_VAULT", self.vault())
-            .env("KEYFOB_LOCK_WAIT", "0.3");
-        cmd
-    }
-    /// keyfob unlocked by passphrase file.
-    fn pass(&self) -> Command {
-        let mut cmd = self.bare();
-        cmd.arg("--passphrase-file").arg(self.path("pass"));
-        cmd
-    }
-    /// keyfob unlocked by identity (fast: no scrypt).
-    fn id(&self) -> Command {
-        let mut cmd = self.bare();
-        cmd.arg("--identity").arg(self.path("id.txt"));
-        cmd
-    }
-    fn init_identity(&self) {
-        self.id().arg("init").assert().success();
-    }
-    fn add(&self, args: &[&str]) {
-        self.id().arg("add").args(args).assert().success();
-    }
+/// Initialises the vault with a new identity in `id.txt`.
+fn init_identity(env: &Env) {
+    env.cmd().arg("init").assert().success();
 }
 
 fn mode(path: &Path) -> u32 {
@@ -81,7 +48,7 @@ fn stdout(cmd: &mut Command) -> String {
 
 #[test]
 fn init_with_passphrase_then_everything_needs_it() {
-    let env = Env::new();
+    let env = passphrase_env();
     env.pass()
         .arg("init")
         .assert()
@@ -131,7 +98,7 @@ fn init_with_passphrase_then_everything_needs_it() {
 
 #[test]
 fn init_without_passphrase_source_fails_cleanly() {
-    let env = Env::new();
+    let env = passphrase_env();
     env.bare()
         .arg("init")
         .assert()
@@ -151,8 +118,8 @@ fn init_without_passphrase_source_fails_cleanly() {
 
 #[test]
 fn init_with_new_identity_creates_a_private_identity_file() {
-    let env = Env::new();
-    env.id()
+    let env = passphrase_env();
+    env.cmd()
         .arg("init")
         .assert()
         .success()
@@ -164,8 +131,8 @@ fn init_with_new_identity_creates_a_private_identity_file() {
             .contains("AGE-SECRET-KEY-1")
     );
     // A different identity cannot open it; a passphrase is refused with advice.
-    let other = Env::new();
-    other.id().arg("init").assert().success();
+    let other = passphrase_env();
+    other.cmd().arg("init").assert().success();
     env.bare()
         .arg("--identity")
         .arg(other.path("id.txt"))
@@ -190,8 +157,8 @@ fn init_with_new_identity_creates_a_private_identity_file() {
 
 #[test]
 fn add_list_code_show() {
-    let env = Env::new();
-    env.init_identity();
+    let env = passphrase_env();
+    init_identity(&env);
     env.add(&[&format!(
         "otpauth://totp/GitHub:alice?secret={}&issuer=GitHub",
         SECRET.to_lowercase()
@@ -225,12 +192,12 @@ fn add_list_code_show() {
         "--issuer", "Steam", "--name", "gamer", "--secret", SECRET, "--steam",
     ]);
 
-    let table = stdout(env.id().arg("list"));
+    let table = stdout(env.cmd().arg("list"));
     for needle in ["GitHub", "alice", "GitLab", "bob", "hotp", "steam"] {
         assert!(table.contains(needle), "{needle} missing from {table}");
     }
     let json: serde_json::Value =
-        serde_json::from_str(&stdout(env.id().args(["list", "--json"]))).unwrap();
+        serde_json::from_str(&stdout(env.cmd().args(["list", "--json"]))).unwrap();
     let list = json.as_array().unwrap();
     assert_eq!(list.len(), 4);
     assert_eq!(list[1]["issuer"], "GitLab");
@@ -246,15 +213,15 @@ fn add_list_code_show() {
 
     // Codes agree with independent references (RFC 6238 key "12345678901234567890" = GEZDGNBVGY3TQOJQ…).
     assert_eq!(
-        stdout(env.id().args(["code", "github", "--at", "0"])).trim(),
+        stdout(env.cmd().args(["code", "github", "--at", "0"])).trim(),
         "282760"
     );
     assert_eq!(
-        stdout(env.id().args(["code", "steam", "--at", "1700000000"])).trim(),
+        stdout(env.cmd().args(["code", "steam", "--at", "1700000000"])).trim(),
         "2KM2P"
     );
     let json: serde_json::Value = serde_json::from_str(&stdout(
-        env.id().args(["code", "GitHub", "--at", "59", "--json"]),
+        env.cmd().args(["code", "GitHub", "--at", "59", "--json"]),
     ))
     .unwrap();
     assert_eq!(json["issuer"], "GitHub");
@@ -263,14 +230,14 @@ fn add_list_code_show() {
     assert_eq!(json["code"].as_str().unwrap().len(), 6);
 
     // HOTP: RFC 4226 counter 3 then 4, and the counter is saved.
-    assert_eq!(stdout(env.id().args(["code", "bank"])).trim(), "969429");
-    assert_eq!(stdout(env.id().args(["code", "bank"])).trim(), "338314");
+    assert_eq!(stdout(env.cmd().args(["code", "bank"])).trim(), "969429");
+    assert_eq!(stdout(env.cmd().args(["code", "bank"])).trim(), "338314");
     let json: serde_json::Value =
-        serde_json::from_str(&stdout(env.id().args(["list", "--json"]))).unwrap();
+        serde_json::from_str(&stdout(env.cmd().args(["list", "--json"]))).unwrap();
     assert_eq!(json[2]["counter"], 5);
 
     // Several matches: listed, exit 2, nothing on stdout. None: exit 1.
-    env.id()
+    env.cmd()
         .args(["code", "git"])
         .assert()
         .code(2)
@@ -279,49 +246,49 @@ fn add_list_code_show() {
             predicate::str::contains("GitHub (alice)")
                 .and(predicate::str::contains("GitLab (bob)")),
         );
-    env.id()
+    env.cmd()
         .args(["code", "nothing"])
         .assert()
         .code(1)
         .stdout("")
         .stderr(predicate::str::contains("no account matches 'nothing'"));
 
-    let uri = stdout(env.id().args(["show", "github", "--uri"]));
+    let uri = stdout(env.cmd().args(["show", "github", "--uri"]));
     assert_eq!(
         uri.trim(),
         format!(
             "otpauth://totp/GitHub:alice?secret={SECRET}&issuer=GitHub&algorithm=SHA1&digits=6&period=30"
         )
     );
-    let qr = stdout(env.id().args(["show", "github", "--qr"]));
+    let qr = stdout(env.cmd().args(["show", "github", "--qr"]));
     assert!(
         qr.contains('█') && qr.contains('▀') && qr.lines().count() > 15,
         "{qr}"
     );
-    env.id().args(["show", "github"]).assert().code(2);
+    env.cmd().args(["show", "github"]).assert().code(2);
 }
 
 #[test]
 fn add_rejects_bad_input_and_duplicates() {
-    let env = Env::new();
-    env.init_identity();
+    let env = passphrase_env();
+    init_identity(&env);
     let before = std::fs::read(env.vault()).unwrap();
-    env.id()
+    env.cmd()
         .args(["add", "https://example.com"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("not an otpauth URI"));
-    env.id()
+    env.cmd()
         .args(["add", "otpauth://totp/x?secret=NOT-BASE32!"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("not valid base32"));
-    env.id()
+    env.cmd()
         .args(["add", "--issuer", "x", "--secret", SECRET, "--digits", "12"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("digits '12'"));
-    env.id()
+    env.cmd()
         .args([
             "add",
             "--issuer",
@@ -334,7 +301,7 @@ fn add_rejects_bad_input_and_duplicates() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("'MD5'"));
-    env.id()
+    env.cmd()
         .args(["add", "--issuer", "x"])
         .assert()
         .code(1)
@@ -345,26 +312,26 @@ fn add_rejects_bad_input_and_duplicates() {
         "failed adds must not touch the vault"
     );
     env.add(&["--issuer", "x", "--secret", SECRET]);
-    env.id()
+    env.cmd()
         .args(["add", "--issuer", "y", "--secret", SECRET])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("already in the vault as 'x'"));
     // URI from standard input.
-    env.id()
+    env.cmd()
         .args(["add", "-"])
         .write_stdin("otpauth://totp/Other:me?secret=GEZDGNBVGY3TQOJQ\n")
         .assert()
         .success();
-    assert!(stdout(env.id().arg("list")).contains("Other"));
+    assert!(stdout(env.cmd().arg("list")).contains("Other"));
 }
 
 #[test]
 fn edit_and_remove() {
-    let env = Env::new();
-    env.init_identity();
+    let env = passphrase_env();
+    init_identity(&env);
     env.add(&["--issuer", "GitHub", "--name", "alice", "--secret", SECRET]);
-    env.id()
+    env.cmd()
         .args([
             "edit",
             "github",
@@ -380,36 +347,36 @@ fn edit_and_remove() {
         .assert()
         .success();
     let json: serde_json::Value =
-        serde_json::from_str(&stdout(env.id().args(["list", "--json"]))).unwrap();
+        serde_json::from_str(&stdout(env.cmd().args(["list", "--json"]))).unwrap();
     assert_eq!(json[0]["issuer"], "GitHub.com");
     assert_eq!(json[0]["period"], 60);
     assert_eq!(json[0]["tags"][0], "work");
     assert_eq!(json[0]["favorite"], true);
-    env.id()
+    env.cmd()
         .args(["edit", "github", "--digits", "4"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("digits '4'"));
-    env.id()
+    env.cmd()
         .args(["edit", "github", "--counter", "4"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("HOTP"));
-    env.id()
+    env.cmd()
         .args(["edit", "nothing", "--name", "x"])
         .assert()
         .code(1);
     // Removal needs --yes without a terminal.
-    env.id()
+    env.cmd()
         .args(["remove", "github"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("--yes"));
-    env.id()
+    env.cmd()
         .args(["remove", "github", "--yes"])
         .assert()
         .success();
-    assert_eq!(stdout(env.id().args(["list", "--json"])).trim(), "[]");
+    assert_eq!(stdout(env.cmd().args(["list", "--json"])).trim(), "[]");
     // The previous version is a backup beside it.
     let backup = format!("{}.1", env.vault().display());
     env.bare()
@@ -423,7 +390,7 @@ fn edit_and_remove() {
 
 #[test]
 fn passwd_changes_the_passphrase() {
-    let env = Env::new();
+    let env = passphrase_env();
     env.pass().arg("init").assert().success();
     env.pass()
         .args(["add", "--issuer", "a", "--secret", SECRET])
@@ -452,23 +419,23 @@ fn passwd_changes_the_passphrase() {
 
 #[test]
 fn damaged_foreign_newer_and_missing_vaults() {
-    let env = Env::new();
-    env.id()
+    let env = passphrase_env();
+    env.cmd()
         .args(["list"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("keyfob init"));
-    env.init_identity();
+    init_identity(&env);
     env.add(&["--issuer", "a", "--secret", SECRET]);
     let good = std::fs::read(env.vault()).unwrap();
     std::fs::write(env.vault(), &good[..good.len() - 20]).unwrap();
-    env.id()
+    env.cmd()
         .arg("list")
         .assert()
         .code(1)
         .stderr(predicate::str::contains("damaged"));
     std::fs::write(env.vault(), b"hello, not a vault").unwrap();
-    env.id()
+    env.cmd()
         .arg("list")
         .assert()
         .code(1)
@@ -497,12 +464,12 @@ fn damaged_foreign_newer_and_missing_vaults() {
         };
         assert!(status.success());
         let before = std::fs::read(env.vault()).unwrap();
-        env.id()
+        env.cmd()
             .arg("list")
             .assert()
             .code(1)
             .stderr(predicate::str::contains(message));
-        env.id()
+        env.cmd()
             .args(["add", "--issuer", "b", "--secret", SECRET])
             .assert()
             .code(1);
@@ -512,11 +479,11 @@ fn damaged_foreign_newer_and_missing_vaults() {
 
 #[test]
 fn second_writer_is_refused_while_the_vault_is_locked() {
-    let env = Env::new();
-    env.init_identity();
+    let env = passphrase_env();
+    init_identity(&env);
     let _held = keyfob::vault::VaultLock::acquire(&env.vault(), std::time::Duration::ZERO).unwrap();
     let before = std::fs::read(env.vault()).unwrap();
-    env.id()
+    env.cmd()
         .args(["add", "--issuer", "a", "--secret", SECRET])
         .assert()
         .code(1)
@@ -526,13 +493,13 @@ fn second_writer_is_refused_while_the_vault_is_locked() {
         )));
     assert_eq!(std::fs::read(env.vault()).unwrap(), before);
     // Readers are not blocked.
-    env.id().arg("list").assert().success();
+    env.cmd().arg("list").assert().success();
 }
 
 #[test]
 fn stock_age_tool_decrypts_the_vault() {
-    let env = Env::new();
-    env.init_identity();
+    let env = passphrase_env();
+    init_identity(&env);
     env.add(&["--issuer", "GitHub", "--secret", SECRET]);
     let out = StdCommand::new("age")
         .arg("-d")
@@ -551,7 +518,7 @@ fn stock_age_tool_decrypts_the_vault() {
     assert_eq!(doc["accounts"][0]["secret"], SECRET);
 
     // Passphrase mode: age reads the passphrase from a terminal, so give it one with script(1).
-    let env = Env::new();
+    let env = passphrase_env();
     env.pass().arg("init").assert().success();
     env.pass()
         .args(["add", "--issuer", "GitHub", "--secret", SECRET])
@@ -584,7 +551,7 @@ fn stock_age_tool_decrypts_the_vault() {
 
 #[test]
 fn portable_mode_uses_the_vault_beside_the_program() {
-    let env = Env::new();
+    let env = passphrase_env();
     let bin_dir = env.path("stick");
     std::fs::create_dir(&bin_dir).unwrap();
     let program = bin_dir.join("keyfob");
@@ -634,7 +601,7 @@ fn portable_mode_uses_the_vault_beside_the_program() {
 
 #[test]
 fn completions_man_and_help() {
-    let env = Env::new();
+    let env = passphrase_env();
     let bash = stdout(env.bare().args(["completions", "bash"]));
     assert!(bash.contains("keyfob") && bash.contains("passphrase-file"));
     let man = stdout(env.bare().arg("man"));

@@ -9,7 +9,6 @@
 
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -20,60 +19,26 @@ use tempfile::TempDir;
 
 const KEYFOB: &str = env!("CARGO_BIN_EXE_keyfob");
 
-struct Env {
-    dir: TempDir,
+mod common;
+use common::Env;
+
+/// keyfob as a plain process on the environment's vault, waiting up to a minute for
+/// the lock (the concurrent writers queue for it).
+fn keyfob(env: &Env, args: &[&str]) -> Command {
+    let mut cmd = env.process(args);
+    cmd.env("KEYFOB_LOCK_WAIT", "60");
+    cmd
 }
 
-impl Env {
-    /// A temp dir with an empty identity-protected vault (fast to open: no scrypt).
-    fn new() -> Self {
-        let env = Env {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        let out = env.keyfob(&["init"]).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        env
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-    fn vault(&self) -> PathBuf {
-        self.path("vault.age")
-    }
-    fn keyfob(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(KEYFOB);
-        cmd.env_remove("KEYFOB_PASSPHRASE_FILE")
-            .env("KEYFOB_VAULT", self.vault())
-            .env("KEYFOB_IDENTITY", self.path("id.txt"))
-            .env("KEYFOB_LOCK_WAIT", "60")
-            .args(args)
-            .stdin(Stdio::null());
-        cmd
-    }
-    fn key(&self) -> Key {
-        Key::from_identity_file(&self.path("id.txt")).unwrap()
-    }
-    fn names(&self) -> Vec<String> {
-        Vault::open(&self.vault(), self.key())
-            .unwrap()
-            .accounts()
-            .iter()
-            .map(|a| a.name.clone())
-            .collect()
-    }
-    fn temps(&self) -> Vec<String> {
-        let mut temps: Vec<String> = std::fs::read_dir(self.dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with(".vault.age.tmp-"))
-            .collect();
-        temps.sort();
-        temps
-    }
+/// Leftover temporary files of interrupted saves beside the vault, sorted.
+fn temps(env: &Env) -> Vec<String> {
+    let mut temps: Vec<String> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".vault.age.tmp-"))
+        .collect();
+    temps.sort();
+    temps
 }
 
 fn loop_names(prefix: &str, count: usize) -> Vec<String> {
@@ -107,8 +72,7 @@ fn sigkill_during_saves_never_loses_or_damages_the_vault() {
         // Delays from 0 to ~48 ms in 0.2 ms steps, visited in a scrambled order.
         let delay = Duration::from_micros(((i * 97) % kills) as u64 * 200);
         let count_before = count;
-        let mut child = env
-            .keyfob(&["debug", "save-loop", "--start", &count.to_string()])
+        let mut child = keyfob(&env, &["debug", "save-loop", "--start", &count.to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -141,7 +105,7 @@ fn sigkill_during_saves_never_loses_or_damages_the_vault() {
         count = names.len();
         // Temps left by earlier kills are gone once a later child has opened the
         // vault for writing (it saved at least once since).
-        let temps = env.temps();
+        let temps = temps(&env);
         if acked > count_before {
             for stale in &left_behind {
                 assert!(
@@ -158,24 +122,26 @@ fn sigkill_during_saves_never_loses_or_damages_the_vault() {
         }
     }
     // One more writer start cleans up whatever the last kills left.
-    let out = env
-        .keyfob(&[
+    let out = keyfob(
+        &env,
+        &[
             "debug",
             "save-loop",
             "--count",
             "1",
             "--start",
             &count.to_string(),
-        ])
-        .output()
-        .unwrap();
+        ],
+    )
+    .output()
+    .unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(env.names(), loop_names("loop", count + 1));
-    assert_eq!(env.temps(), Vec::<String>::new());
+    assert_eq!(temps(&env), Vec::<String>::new());
     eprintln!(
         "{kills} kills: {old_states} left the old state, {new_states} the new state, \
          {with_temps} left a temp file; {} saves in all",
@@ -190,17 +156,19 @@ fn the_next_writer_removes_leftover_temp_files() {
     let env = Env::new();
     let stale = env.path(".vault.age.tmp-12345-abcdef012345");
     std::fs::write(&stale, b"half a vault").unwrap();
-    let out = env
-        .keyfob(&["add", "--issuer", "Example", "--secret", "JBSWY3DPEHPK3PXP"])
-        .output()
-        .unwrap();
+    let out = keyfob(
+        &env,
+        &["add", "--issuer", "Example", "--secret", "JBSWY3DPEHPK3PXP"],
+    )
+    .output()
+    .unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!stale.exists());
-    assert_eq!(env.temps(), Vec::<String>::new());
+    assert_eq!(temps(&env), Vec::<String>::new());
 }
 
 /// Two processes add 200 accounts each, at the same time, one `keyfob add` per
@@ -216,12 +184,14 @@ fn two_concurrent_writers_lose_nothing() {
                 let secret =
                     data_encoding::BASE32_NOPAD.encode(format!("{prefix}{n:05}writer").as_bytes());
                 let name = format!("{prefix}-{n:05}");
-                let out = env
-                    .keyfob(&[
+                let out = keyfob(
+                    env,
+                    &[
                         "add", "--issuer", "Two", "--name", &name, "--secret", &secret,
-                    ])
-                    .output()
-                    .unwrap();
+                    ],
+                )
+                .output()
+                .unwrap();
                 assert!(
                     out.status.success(),
                     "{name}: {}",
@@ -253,8 +223,7 @@ fn filled_env() -> (Env, Vec<u8>) {
         ("GitHub", "JBSWY3DPEHPK3PXP"),
         ("GitLab", "GEZDGNBVGY3TQOJQ"),
     ] {
-        let out = env
-            .keyfob(&["add", "--issuer", issuer, "--secret", secret])
+        let out = keyfob(&env, &["add", "--issuer", issuer, "--secret", secret])
             .output()
             .unwrap();
         assert!(out.status.success());
@@ -357,7 +326,7 @@ fn write_limit_fails_clearly_and_keeps_the_vault() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_failed_cleanly(&stderr, out.status.success(), "File too large");
     assert_eq!(std::fs::read(env.vault()).unwrap(), before);
-    assert_eq!(env.temps(), Vec::<String>::new());
+    assert_eq!(temps(&env), Vec::<String>::new());
     assert_eq!(env.names().len(), 2);
 }
 

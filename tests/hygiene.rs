@@ -19,7 +19,9 @@ use keyfob::import::{self, Format};
 use keyfob::vault::crypto::BackupTarget;
 use keyfob::vault::{Document, Key, Vault};
 use keyfob::{Account, Algorithm, Kind, Secret};
-use tempfile::TempDir;
+
+mod common;
+use common::Env;
 
 const KEYFOB: &str = env!("CARGO_BIN_EXE_keyfob");
 /// The secret every test here plants (valid base32, 20 bytes).
@@ -134,10 +136,9 @@ fn debug_output_of_secret_bearing_types_is_redacted() {
 #[test]
 #[cfg(target_os = "linux")]
 fn a_running_keyfob_cannot_be_dumped_or_traced() {
-    let env = Env::identity();
+    let env = identity_env();
     let lock = keyfob::vault::VaultLock::acquire(&env.vault(), Duration::ZERO).unwrap();
-    let child = env
-        .keyfob(&["add", "--issuer", "Waiting", "--secret", SECRET])
+    let child = keyfob(&env, &["add", "--issuer", "Waiting", "--secret", SECRET])
         .env("KEYFOB_LOCK_WAIT", "30")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -194,7 +195,7 @@ fn a_running_keyfob_cannot_be_dumped_or_traced() {
         String::from_utf8_lossy(&out.stderr)
     );
     // From inside: the same process state, as keyfob sees it.
-    let out = env.keyfob(&["debug", "harden-status"]).output().unwrap();
+    let out = keyfob(&env, &["debug", "harden-status"]).output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("dumpable: false"), "{text}");
     assert!(text.contains("Max core file size 0 0"), "{text}");
@@ -213,45 +214,16 @@ fn status_uid(path: &str) -> u32 {
 
 // ------------------------------------------------------------------ commands
 
-struct Env {
-    dir: TempDir,
+/// A vault unlocked by the fixed identity that [`leaks`] looks for.
+fn identity_env() -> Env {
+    Env::with_identity(keyfob::fuzz_entry::FUZZ_IDENTITY)
 }
 
-impl Env {
-    fn identity() -> Self {
-        let env = Env {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        std::fs::write(
-            env.path("id.txt"),
-            format!("{}\n", keyfob::fuzz_entry::FUZZ_IDENTITY),
-        )
-        .unwrap();
-        let out = env.keyfob(&["init"]).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        env
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-    fn vault(&self) -> PathBuf {
-        self.path("vault.age")
-    }
-    fn keyfob(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(KEYFOB);
-        cmd.env_remove("KEYFOB_PASSPHRASE_FILE")
-            .env("KEYFOB_VAULT", self.vault())
-            .env("KEYFOB_IDENTITY", self.path("id.txt"))
-            .env("KEYFOB_LOCK_WAIT", "2")
-            .env("RUST_BACKTRACE", "1")
-            .args(args)
-            .stdin(Stdio::null());
-        cmd
-    }
+/// keyfob as a plain process, with backtraces on so that a panic would show them.
+fn keyfob(env: &Env, args: &[&str]) -> Command {
+    let mut cmd = env.process(args);
+    cmd.env("RUST_BACKTRACE", "1");
+    cmd
 }
 
 /// Runs a command, checks its exit status, and returns stdout and stderr; stderr
@@ -274,21 +246,25 @@ fn run(mut cmd: impl BorrowMut<Command>, success: bool, what: &str) -> (String, 
 /// `export` to standard output is not used here), and never in the backup log.
 #[test]
 fn commands_never_print_the_secret_unless_asked() {
-    let env = Env::identity();
+    let env = identity_env();
     let uri = format!("otpauth://totp/Hygiene:alice?secret={SECRET}&issuer=Hygiene");
-    run(env.keyfob(&["add", &uri]), true, "add");
-    let (out, _) = run(env.keyfob(&["list"]), true, "list");
+    run(keyfob(&env, &["add", &uri]), true, "add");
+    let (out, _) = run(keyfob(&env, &["list"]), true, "list");
     assert_clean("list", &out);
     assert!(out.contains("Hygiene"), "{out}");
-    let (out, _) = run(env.keyfob(&["list", "--json"]), true, "list --json");
+    let (out, _) = run(keyfob(&env, &["list", "--json"]), true, "list --json");
     assert_clean("list --json", &out);
-    let (out, _) = run(env.keyfob(&["code", "Hygiene"]), true, "code");
+    let (out, _) = run(keyfob(&env, &["code", "Hygiene"]), true, "code");
     assert_clean("code", &out);
-    let (out, _) = run(env.keyfob(&["show", "Hygiene", "--qr"]), true, "show --qr");
+    let (out, _) = run(
+        keyfob(&env, &["show", "Hygiene", "--qr"]),
+        true,
+        "show --qr",
+    );
     assert_clean("show --qr", &out);
     // Asked for: the URI carries it (so the needle list above does find secrets).
     let (out, _) = run(
-        env.keyfob(&["show", "Hygiene", "--uri"]),
+        keyfob(&env, &["show", "Hygiene", "--uri"]),
         true,
         "show --uri",
     );
@@ -298,28 +274,28 @@ fn commands_never_print_the_secret_unless_asked() {
     );
 
     // Errors that involve the secret.
-    run(env.keyfob(&["add", &uri]), false, "duplicate add");
+    run(keyfob(&env, &["add", &uri]), false, "duplicate add");
     let bad_digits = format!("otpauth://totp/X:y?secret={SECRET}&digits=99");
     run(
-        env.keyfob(&["add", &bad_digits]),
+        keyfob(&env, &["add", &bad_digits]),
         false,
         "add with bad digits",
     );
     let bad_algo = format!("otpauth://totp/X:y?secret={SECRET}&algorithm=MD4");
     run(
-        env.keyfob(&["add", &bad_algo]),
+        keyfob(&env, &["add", &bad_algo]),
         false,
         "add with bad algorithm",
     );
     let bad_secret = format!("{}!", &SECRET[..20]);
     run(
-        env.keyfob(&["add", "--issuer", "Bad", "--secret", &bad_secret]),
+        keyfob(&env, &["add", "--issuer", "Bad", "--secret", &bad_secret]),
         false,
         "add with a bad secret",
     );
     assert!(
         !String::from_utf8_lossy(
-            &env.keyfob(&["add", "--issuer", "Bad", "--secret", &bad_secret])
+            &keyfob(&env, &["add", "--issuer", "Bad", "--secret", &bad_secret])
                 .output()
                 .unwrap()
                 .stderr
@@ -328,12 +304,12 @@ fn commands_never_print_the_secret_unless_asked() {
         "the rejected secret is echoed"
     );
     run(
-        env.keyfob(&["edit", "Hygiene", "--secret", &bad_secret]),
+        keyfob(&env, &["edit", "Hygiene", "--secret", &bad_secret]),
         false,
         "edit with a bad secret",
     );
     run(
-        env.keyfob(&["edit", "Hygiene", "--note", "changed"]),
+        keyfob(&env, &["edit", "Hygiene", "--note", "changed"]),
         true,
         "edit",
     );
@@ -345,7 +321,7 @@ fn commands_never_print_the_secret_unless_asked() {
     )
     .unwrap();
     run(
-        env.keyfob(&["import", env.path("list.txt").to_str().unwrap()]),
+        keyfob(&env, &["import", env.path("list.txt").to_str().unwrap()]),
         true,
         "import",
     );
@@ -355,7 +331,7 @@ fn commands_never_print_the_secret_unless_asked() {
     )
     .unwrap();
     run(
-        env.keyfob(&["import", env.path("broken.json").to_str().unwrap()]),
+        keyfob(&env, &["import", env.path("broken.json").to_str().unwrap()]),
         false,
         "import of a broken file",
     );
@@ -367,11 +343,14 @@ fn commands_never_print_the_secret_unless_asked() {
     )
     .unwrap();
     let (out, _) = run(
-        env.keyfob(&[
-            "import",
-            "--dry-run",
-            env.path("aegis.json").to_str().unwrap(),
-        ]),
+        keyfob(
+            &env,
+            &[
+                "import",
+                "--dry-run",
+                env.path("aegis.json").to_str().unwrap(),
+            ],
+        ),
         true,
         "import with a skipped entry",
     );
@@ -384,23 +363,30 @@ fn commands_never_print_the_secret_unless_asked() {
         ("aegis", "a.json"),
     ] {
         run(
-            env.keyfob(&[
-                "export",
-                "--format",
-                format,
-                "--out",
-                env.path(file).to_str().unwrap(),
-            ]),
+            keyfob(
+                &env,
+                &[
+                    "export",
+                    "--format",
+                    format,
+                    "--out",
+                    env.path(file).to_str().unwrap(),
+                ],
+            ),
             true,
             &format!("export {format}"),
         );
     }
     run(
-        env.keyfob(&["verify", env.path("sheet.pdf").to_str().unwrap()]),
+        keyfob(&env, &["verify", env.path("sheet.pdf").to_str().unwrap()]),
         true,
         "verify",
     );
-    run(env.keyfob(&["remove", "Hygiene", "--yes"]), true, "remove");
+    run(
+        keyfob(&env, &["remove", "Hygiene", "--yes"]),
+        true,
+        "remove",
+    );
 
     // Damaged vault and wrong identity.
     let good = std::fs::read(env.vault()).unwrap();
@@ -408,7 +394,7 @@ fn commands_never_print_the_secret_unless_asked() {
     let last = damaged.len() - 1;
     damaged[last] ^= 1;
     std::fs::write(env.vault(), &damaged).unwrap();
-    run(env.keyfob(&["list"]), false, "list on a damaged vault");
+    run(keyfob(&env, &["list"]), false, "list on a damaged vault");
     std::fs::write(env.vault(), &good).unwrap();
     std::fs::write(
         env.path("other-id.txt"),
@@ -416,8 +402,7 @@ fn commands_never_print_the_secret_unless_asked() {
     )
     .unwrap();
     run(
-        env.keyfob(&["list"])
-            .env("KEYFOB_IDENTITY", env.path("other-id.txt")),
+        keyfob(&env, &["list"]).env("KEYFOB_IDENTITY", env.path("other-id.txt")),
         false,
         "list with a bad identity file",
     );
@@ -439,7 +424,7 @@ fn commands_never_print_the_secret_unless_asked() {
 /// wrong passphrase (two scrypt runs, about two seconds).
 #[test]
 fn the_passphrase_never_shows() {
-    let env = Env::identity();
+    let env = identity_env();
     std::fs::write(env.path("pass"), format!("{PASSPHRASE}\n")).unwrap();
     std::fs::write(env.path("wrong"), format!("{PASSPHRASE}-wrong\n")).unwrap();
     let vault = env.path("p.age");

@@ -9,76 +9,44 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
-use tempfile::TempDir;
 
-struct Env {
-    dir: TempDir,
+mod common;
+use common::Env;
+
+/// A directory with the source password files `source-pass` and `wrong-pass`, and
+/// no vault yet.
+fn source_env() -> Env {
+    let env = Env::empty();
+    std::fs::write(env.path("source-pass"), "test-password\n").unwrap();
+    std::fs::write(env.path("wrong-pass"), "not it\n").unwrap();
+    env
 }
 
-impl Env {
-    fn new() -> Self {
-        let env = Env {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        std::fs::write(env.path("source-pass"), "test-password\n").unwrap();
-        std::fs::write(env.path("wrong-pass"), "not it\n").unwrap();
-        env
+/// Initialises the vault with a new identity.
+fn init(env: &Env) {
+    env.cmd().arg("init").assert().success();
+}
+
+/// Copies a fixture into the directory under `name`.
+fn fixture(env: &Env, rel: &str, name: &str) -> PathBuf {
+    let to = env.path(name);
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).unwrap();
     }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-    fn vault(&self) -> PathBuf {
-        self.path("vault.age")
-    }
-    /// keyfob run in the temp dir, with no way to unlock the vault.
-    fn bare(&self) -> Command {
-        let mut cmd = Command::cargo_bin("keyfob").unwrap();
-        cmd.current_dir(self.dir.path())
-            .env_remove("KEYFOB_PASSPHRASE_FILE")
-            .env_remove("KEYFOB_IDENTITY")
-            .env("KEYFOB_VAULT", self.vault())
-            .env("KEYFOB_LOCK_WAIT", "0.3");
-        cmd
-    }
-    /// keyfob unlocked by an identity file (fast: no scrypt).
-    fn id(&self) -> Command {
-        let mut cmd = self.bare();
-        cmd.arg("--identity").arg(self.path("id.txt"));
-        cmd
-    }
-    fn init(&self) {
-        self.id().arg("init").assert().success();
-    }
-    /// Copies a fixture into the temp dir under `name`.
-    fn fixture(&self, rel: &str, name: &str) -> PathBuf {
-        let to = self.path(name);
-        if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent).unwrap();
-        }
-        std::fs::copy(fixture_path(rel), &to).unwrap();
-        to
-    }
-    fn import(&self, args: &[&str]) -> (bool, String, String) {
-        let out = self.id().arg("import").args(args).output().unwrap();
-        (
-            out.status.success(),
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
-    }
-    fn list(&self) -> Vec<Value> {
-        let out = self.id().args(["list", "--json"]).output().unwrap();
-        assert!(out.status.success());
-        let value: Value = serde_json::from_slice(&out.stdout).unwrap();
-        match value {
-            Value::Array(items) => items,
-            Value::Object(map) => map["accounts"].as_array().unwrap().clone(),
-            other => panic!("unexpected list output {other}"),
-        }
-    }
+    std::fs::copy(fixture_path(rel), &to).unwrap();
+    to
+}
+
+/// `keyfob import ARGS`: whether it succeeded, stdout, stderr.
+fn import(env: &Env, args: &[&str]) -> (bool, String, String) {
+    let out = env.cmd().arg("import").args(args).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
 }
 
 fn fixture_path(rel: &str) -> PathBuf {
@@ -100,12 +68,12 @@ fn find<'a>(accounts: &'a [Value], issuer: &str) -> &'a Value {
 
 #[test]
 fn summary_per_file_then_duplicates_on_a_second_import() {
-    let env = Env::new();
-    env.init();
-    env.fixture("aegis/plain.json", "aegis.json");
-    env.fixture("bitwarden/export.json", "bitwarden.json");
-    env.fixture("garbage.bin", "garbage.bin");
-    let (ok, out, err) = env.import(&["aegis.json", "bitwarden.json", "garbage.bin"]);
+    let env = source_env();
+    init(&env);
+    fixture(&env, "aegis/plain.json", "aegis.json");
+    fixture(&env, "bitwarden/export.json", "bitwarden.json");
+    fixture(&env, "garbage.bin", "garbage.bin");
+    let (ok, out, err) = import(&env, &["aegis.json", "bitwarden.json", "garbage.bin"]);
     assert!(!ok, "a file failed, so the exit status is non-zero");
     let expected = "\
 aegis.json (Aegis): 4 added, 3 not imported
@@ -149,7 +117,7 @@ Imported 5 accounts from 3 files, 3 duplicates skipped, 1 file failed.
 
     // Again: everything is already there, and the vault file is not rewritten.
     let vault = read(&env.vault());
-    let (ok, out, _) = env.import(&["aegis.json"]);
+    let (ok, out, _) = import(&env, &["aegis.json"]);
     assert!(ok);
     assert!(
         out.starts_with("aegis.json (Aegis): 0 added, 4 duplicates skipped, 3 not imported\n"),
@@ -162,11 +130,11 @@ Imported 5 accounts from 3 files, 3 duplicates skipped, 1 file failed.
 
 #[test]
 fn dry_run_changes_nothing() {
-    let env = Env::new();
-    env.init();
-    env.fixture("2fas/plain-v4.2fas", "backup.2fas");
+    let env = source_env();
+    init(&env);
+    fixture(&env, "2fas/plain-v4.2fas", "backup.2fas");
     let vault = read(&env.vault());
-    let (ok, out, _) = env.import(&["--dry-run", "backup.2fas"]);
+    let (ok, out, _) = import(&env, &["--dry-run", "backup.2fas"]);
     assert!(ok);
     assert!(
         out.starts_with(
@@ -185,10 +153,10 @@ fn dry_run_changes_nothing() {
 
 #[test]
 fn encrypted_source_without_a_passphrase_and_no_terminal() {
-    let env = Env::new();
+    let env = source_env();
     // No vault at all and nothing to unlock it with: a file that yields nothing
     // must not need the vault.
-    env.fixture("aegis/encrypted.json", "aegis-export.json");
+    fixture(&env, "aegis/encrypted.json", "aegis-export.json");
     let out = env
         .bare()
         .args(["import", "aegis-export.json"])
@@ -211,10 +179,13 @@ fn encrypted_source_without_a_passphrase_and_no_terminal() {
 
 #[test]
 fn wrong_then_right_source_passphrase() {
-    let env = Env::new();
-    env.init();
-    env.fixture("2fas/encrypted-v4.2fas", "backup.2fas");
-    let (ok, _, err) = env.import(&["--source-passphrase-file", "wrong-pass", "backup.2fas"]);
+    let env = source_env();
+    init(&env);
+    fixture(&env, "2fas/encrypted-v4.2fas", "backup.2fas");
+    let (ok, _, err) = import(
+        &env,
+        &["--source-passphrase-file", "wrong-pass", "backup.2fas"],
+    );
     assert!(!ok);
     assert!(
         err.contains("'backup.2fas': wrong password, or the encrypted file is damaged")
@@ -222,7 +193,10 @@ fn wrong_then_right_source_passphrase() {
         "{err}"
     );
     assert!(env.list().is_empty());
-    let (ok, out, _) = env.import(&["--source-passphrase-file", "source-pass", "backup.2fas"]);
+    let (ok, out, _) = import(
+        &env,
+        &["--source-passphrase-file", "source-pass", "backup.2fas"],
+    );
     assert!(ok);
     assert!(
         out.starts_with("backup.2fas (2FAS): 4 added, 1 not imported\n"),
@@ -236,31 +210,37 @@ fn wrong_then_right_source_passphrase() {
 
 #[test]
 fn from_overrides_detection() {
-    let env = Env::new();
-    env.init();
+    let env = source_env();
+    init(&env);
     // An old-scheme andOTP backup has no header; under another name nothing tells.
-    env.fixture("andotp/old-scheme.json.aes", "phone-backup.bin");
-    let (ok, _, err) = env.import(&[
-        "--source-passphrase-file",
-        "source-pass",
-        "phone-backup.bin",
-    ]);
+    fixture(&env, "andotp/old-scheme.json.aes", "phone-backup.bin");
+    let (ok, _, err) = import(
+        &env,
+        &[
+            "--source-passphrase-file",
+            "source-pass",
+            "phone-backup.bin",
+        ],
+    );
     assert!(!ok);
     assert!(err.contains("unrecognised file format"), "{err}");
-    let (ok, out, _) = env.import(&[
-        "--from",
-        "andOTP",
-        "--source-passphrase-file",
-        "source-pass",
-        "phone-backup.bin",
-    ]);
+    let (ok, out, _) = import(
+        &env,
+        &[
+            "--from",
+            "andOTP",
+            "--source-passphrase-file",
+            "source-pass",
+            "phone-backup.bin",
+        ],
+    );
     assert!(ok);
     assert!(
         out.starts_with("phone-backup.bin (andOTP): 5 added, 1 not imported\n"),
         "{out}"
     );
     // A format name keyfob does not know is refused up front.
-    env.id()
+    env.cmd()
         .args(["import", "--from", "lastpass", "phone-backup.bin"])
         .assert()
         .failure()
@@ -272,12 +252,12 @@ fn from_overrides_detection() {
 
 #[test]
 fn microsoft_database_and_wal_are_never_modified() {
-    let env = Env::new();
-    env.init();
-    let db = env.fixture("microsoft/wal/PhoneFactor", "ms/PhoneFactor");
-    let wal = env.fixture("microsoft/wal/PhoneFactor-wal", "ms/PhoneFactor-wal");
+    let env = source_env();
+    init(&env);
+    let db = fixture(&env, "microsoft/wal/PhoneFactor", "ms/PhoneFactor");
+    let wal = fixture(&env, "microsoft/wal/PhoneFactor-wal", "ms/PhoneFactor-wal");
     let before = (read(&db), read(&wal));
-    let (ok, out, err) = env.import(&["ms/PhoneFactor"]);
+    let (ok, out, err) = import(&env, &["ms/PhoneFactor"]);
     assert!(ok, "{err}");
     assert_eq!(
         out,
@@ -305,7 +285,7 @@ Imported 2 accounts from 1 file.
     );
     // The secret came through: the code matches one computed from the known key.
     let out = env
-        .id()
+        .cmd()
         .args(["export", "--format", "uris", "--out", "uris.txt"])
         .output()
         .unwrap();
@@ -321,15 +301,18 @@ Imported 2 accounts from 1 file.
 
 #[test]
 fn encrypted_source_file_is_left_as_it_was() {
-    let env = Env::new();
-    env.init();
-    let file = env.fixture("aegis/encrypted.json", "aegis-export.json");
+    let env = source_env();
+    init(&env);
+    let file = fixture(&env, "aegis/encrypted.json", "aegis-export.json");
     let before = read(&file);
-    let (ok, out, err) = env.import(&[
-        "--source-passphrase-file",
-        "source-pass",
-        "aegis-export.json",
-    ]);
+    let (ok, out, err) = import(
+        &env,
+        &[
+            "--source-passphrase-file",
+            "source-pass",
+            "aegis-export.json",
+        ],
+    );
     assert!(ok, "{err}");
     assert!(
         out.starts_with("aegis-export.json (Aegis): 4 added, 3 not imported\n"),
@@ -340,13 +323,21 @@ fn encrypted_source_file_is_left_as_it_was() {
 
 #[test]
 fn directory_argument_imports_every_file_in_order() {
-    let env = Env::new();
-    env.init();
-    env.fixture("ente/ente-codes.txt", "exports/b-ente.txt");
-    env.fixture("authenticator-pro/backup.json", "exports/a-authpro.json");
-    env.fixture("google/missing-second-code.txt", "exports/c-google.txt");
+    let env = source_env();
+    init(&env);
+    fixture(&env, "ente/ente-codes.txt", "exports/b-ente.txt");
+    fixture(
+        &env,
+        "authenticator-pro/backup.json",
+        "exports/a-authpro.json",
+    );
+    fixture(
+        &env,
+        "google/missing-second-code.txt",
+        "exports/c-google.txt",
+    );
     std::fs::write(env.path("exports/.hidden"), "not imported").unwrap();
-    let (ok, out, err) = env.import(&["exports"]);
+    let (ok, out, err) = import(&env, &["exports"]);
     assert!(ok, "{err}");
     let lines: Vec<&str> = out.lines().filter(|l| !l.starts_with("  ")).collect();
     assert_eq!(
@@ -365,7 +356,7 @@ fn directory_argument_imports_every_file_in_order() {
 
 #[test]
 fn nothing_to_import_does_not_touch_the_vault() {
-    let env = Env::new();
+    let env = source_env();
     // No vault exists and no key is given: a file with only unusable entries still reports them.
     std::fs::write(
         env.path("list.txt"),
@@ -387,13 +378,17 @@ fn nothing_to_import_does_not_touch_the_vault() {
 
 #[test]
 fn sqlite_companion_files_are_read_with_their_database() {
-    let env = Env::new();
-    env.init();
-    env.fixture("microsoft/wal/PhoneFactor", "databases/PhoneFactor");
-    env.fixture("microsoft/wal/PhoneFactor-wal", "databases/PhoneFactor-wal");
+    let env = source_env();
+    init(&env);
+    fixture(&env, "microsoft/wal/PhoneFactor", "databases/PhoneFactor");
+    fixture(
+        &env,
+        "microsoft/wal/PhoneFactor-wal",
+        "databases/PhoneFactor-wal",
+    );
     // A stale index copied off the phone: ignored, SQLite rebuilds it from the log.
     std::fs::write(env.path("databases/PhoneFactor-shm"), vec![0u8; 32768]).unwrap();
-    let (ok, out, err) = env.import(&["--dry-run", "databases"]);
+    let (ok, out, err) = import(&env, &["--dry-run", "databases"]);
     assert!(ok, "{err}");
     assert!(
         out.starts_with(
@@ -406,21 +401,24 @@ fn sqlite_companion_files_are_read_with_their_database() {
         "{out}"
     );
     // The same when a shell glob names them one by one.
-    let (ok, out, err) = env.import(&[
-        "databases/PhoneFactor",
-        "databases/PhoneFactor-shm",
-        "databases/PhoneFactor-wal",
-    ]);
+    let (ok, out, err) = import(
+        &env,
+        &[
+            "databases/PhoneFactor",
+            "databases/PhoneFactor-shm",
+            "databases/PhoneFactor-wal",
+        ],
+    );
     assert!(ok, "{err}");
     assert!(out.ends_with("Imported 2 accounts from 1 file.\n"), "{out}");
 }
 
 #[test]
 fn missing_and_unreadable_sources_name_the_cause() {
-    let env = Env::new();
-    env.init();
-    env.fixture("microsoft/broken-other-app.db", "other.db");
-    let (ok, out, err) = env.import(&["nowhere.json", "other.db"]);
+    let env = source_env();
+    init(&env);
+    fixture(&env, "microsoft/broken-other-app.db", "other.db");
+    let (ok, out, err) = import(&env, &["nowhere.json", "other.db"]);
     assert!(!ok);
     assert!(
         err.contains("'nowhere.json': cannot read the file: No such file or directory"),

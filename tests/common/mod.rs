@@ -1,25 +1,45 @@
-//! Shared by integration tests: a temporary vault unlocked by an age identity
-//! (no scrypt, so fast), and the keyfob binary pointed at it.
+//! Shared by the integration tests: a temporary directory holding a vault, and the
+//! keyfob binary pointed at it with a clean environment.
+//!
+//! Most tests unlock the vault with an age identity (`id.txt`: no scrypt, so fast);
+//! tests of passphrase handling write a `pass` file and use [`Env::pass`].
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::process::Stdio;
 
 use assert_cmd::Command;
+use assert_cmd::cargo::CommandCargoExt;
+use keyfob::vault::{Key, Vault};
 use tempfile::TempDir;
 
-/// A temporary directory with an initialised identity vault (`vault.age`, `id.txt`).
+/// A temporary directory (removed on drop) for a vault `vault.age` and its keys.
 pub struct Env {
-    /// The directory, removed on drop.
+    /// The directory.
     pub dir: TempDir,
 }
 
 impl Env {
-    /// Creates the directory and the vault.
-    pub fn new() -> Self {
-        let env = Env {
+    /// The directory only: no vault, no keys.
+    pub fn empty() -> Self {
+        Env {
             dir: tempfile::tempdir().unwrap(),
-        };
+        }
+    }
+
+    /// The directory with an initialised vault and a new identity in `id.txt`.
+    pub fn new() -> Self {
+        let env = Self::empty();
+        env.cmd().arg("init").assert().success();
+        env
+    }
+
+    /// The directory with an initialised vault unlocked by the given identity
+    /// (an `AGE-SECRET-KEY-1…` line), for tests that look for it in output.
+    pub fn with_identity(identity: &str) -> Self {
+        let env = Self::empty();
+        std::fs::write(env.path("id.txt"), format!("{identity}\n")).unwrap();
         env.cmd().arg("init").assert().success();
         env
     }
@@ -34,16 +54,60 @@ impl Env {
         self.path("vault.age")
     }
 
-    /// keyfob on this vault with its identity, ignoring the caller's environment.
-    pub fn cmd(&self) -> Command {
+    /// keyfob run in the directory on its vault, with no way to unlock it and
+    /// nothing taken from the caller's environment.
+    pub fn bare(&self) -> Command {
         let mut cmd = Command::cargo_bin("keyfob").unwrap();
-        cmd.env_remove("KEYFOB_PASSPHRASE_FILE")
+        cmd.current_dir(self.dir.path())
+            .env_remove("KEYFOB_PASSPHRASE_FILE")
             .env_remove("KEYFOB_IDENTITY")
             .env("KEYFOB_VAULT", self.vault())
-            .env("KEYFOB_LOCK_WAIT", "0.3")
-            .arg("--identity")
-            .arg(self.path("id.txt"));
+            .env("KEYFOB_LOCK_WAIT", "0.3");
         cmd
+    }
+
+    /// keyfob unlocked by the identity in `id.txt`.
+    pub fn cmd(&self) -> Command {
+        let mut cmd = self.bare();
+        cmd.arg("--identity").arg(self.path("id.txt"));
+        cmd
+    }
+
+    /// keyfob unlocked by the passphrase in the file `pass` (which the test writes).
+    pub fn pass(&self) -> Command {
+        let mut cmd = self.bare();
+        cmd.arg("--passphrase-file").arg(self.path("pass"));
+        cmd
+    }
+
+    /// keyfob as a plain process (to spawn, kill or run concurrently), unlocked by
+    /// the identity through `KEYFOB_IDENTITY`, stdin closed, waiting up to 2 s for
+    /// the vault lock.
+    pub fn process(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::cargo_bin("keyfob").unwrap();
+        cmd.current_dir(self.dir.path())
+            .env_remove("KEYFOB_PASSPHRASE_FILE")
+            .env("KEYFOB_VAULT", self.vault())
+            .env("KEYFOB_IDENTITY", self.path("id.txt"))
+            .env("KEYFOB_LOCK_WAIT", "2")
+            .args(args)
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// The vault's key, for opening it through the library.
+    pub fn key(&self) -> Key {
+        Key::from_identity_file(&self.path("id.txt")).unwrap()
+    }
+
+    /// The account names in the vault, opened through the library.
+    pub fn names(&self) -> Vec<String> {
+        Vault::open(&self.vault(), self.key())
+            .unwrap()
+            .accounts()
+            .iter()
+            .map(|a| a.name.clone())
+            .collect()
     }
 
     /// `keyfob add ARGS`, which must succeed.
