@@ -18,7 +18,8 @@ use rxing::qrcode::QRCodeReader;
 use rxing::qrcode::cpp_port::QrReader;
 use rxing::{BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Luma8Source, Reader};
 
-/// Images smaller than this on their longer side are also tried upscaled.
+/// Images smaller than this on their longer side are also tried upscaled; images at
+/// least this large are also tried at half size, and at a quarter from twice this.
 const UPSCALE_BELOW: u32 = 1_000;
 
 thread_local! {
@@ -67,6 +68,10 @@ enum Variant {
     Original,
     /// Twice the size (only for images smaller than [`UPSCALE_BELOW`]).
     Doubled,
+    /// Halved `.0` times (only while the result keeps at least [`UPSCALE_BELOW`] / 2
+    /// pixels on its longer side): a large photo whose code fills much of it has
+    /// modules too big for the binariser's local windows.
+    Halved(u32),
     /// Black and white swapped.
     Inverted,
     /// Radial distortion corrected by `.0` percent at the corners, for codes on a
@@ -97,6 +102,8 @@ const PRIMARY: Stage = stage("rxing", Variant::Original, Engine::RxingHybrid);
 /// on Otsu and local-mean binarisations, more scales) read one more image in 180
 /// rotated photos but doubled the time spent on images that hold no readable code.
 const FALLBACKS: &[Stage] = &[
+    stage("rxing-half", Variant::Halved(1), Engine::RxingHybrid),
+    stage("rxing-quarter", Variant::Halved(2), Engine::RxingHybrid),
     stage("rxing-global", Variant::Original, Engine::RxingGlobal),
     stage("rxing-classic", Variant::Original, Engine::RxingClassic),
     stage("rxing-double", Variant::Doubled, Engine::RxingHybrid),
@@ -220,8 +227,9 @@ fn rxing_classic<B: Binarizer>(binarizer: B) -> Option<Vec<Vec<u8>>> {
 fn rqrr(image: &GrayImage) -> Vec<Vec<u8>> {
     let width = image.width() as usize;
     let height = image.height() as usize;
+    let raw = image.as_raw();
     let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
-        image.get_pixel(x as u32, y as u32).0[0]
+        raw.get(y * width + x).copied().unwrap_or(255)
     });
     prepared
         .detect_grids()
@@ -263,6 +271,8 @@ fn make(variant: Variant, luma: &GrayImage) -> Option<GrayImage> {
     match variant {
         Variant::Original => Some(luma.clone()),
         Variant::Doubled => (longest < UPSCALE_BELOW).then(|| double(luma)),
+        Variant::Halved(times) => (longest >> times >= UPSCALE_BELOW / 2)
+            .then(|| (0..times).fold(luma.clone(), |image, _| halve(&image))),
         Variant::Inverted => {
             let mut inverted = luma.clone();
             imageops::invert(&mut inverted);
@@ -275,40 +285,60 @@ fn make(variant: Variant, luma: &GrayImage) -> Option<GrayImage> {
 /// Remaps `luma` radially around its centre: the pixel at normalised radius `r` (1 at
 /// the corners) is taken from radius `r * (1 + k * r^2)`, `k = percent / 100`.
 fn undistort(luma: &GrayImage, percent: i32) -> GrayImage {
-    let k = f64::from(percent) / 100.0;
-    let (width, height) = (f64::from(luma.width()), f64::from(luma.height()));
-    let (cx, cy) = (width / 2.0, height / 2.0);
-    let norm = cx.hypot(cy).max(1.0);
-    GrayImage::from_fn(luma.width(), luma.height(), |x, y| {
-        let dx = (f64::from(x) - cx) / norm;
-        let dy = (f64::from(y) - cy) / norm;
-        let factor = 1.0 + k * (dx * dx + dy * dy);
-        let sx = cx + dx * factor * norm;
-        let sy = cy + dy * factor * norm;
-        image::Luma([bilinear(luma, sx, sy)])
-    })
+    let k = percent as f32 / 100.0;
+    let (width, height) = (luma.width(), luma.height());
+    let (cx, cy) = (width as f32 / 2.0, height as f32 / 2.0);
+    let scale = k / (cx * cx + cy * cy).max(1.0);
+    let mut out = Vec::with_capacity(width as usize * height as usize);
+    for y in 0..height {
+        let dy = y as f32 - cy;
+        out.extend((0..width).map(|x| {
+            let dx = x as f32 - cx;
+            let factor = 1.0 + scale * (dx * dx + dy * dy);
+            bilinear(luma, cx + dx * factor, cy + dy * factor)
+        }));
+    }
+    GrayImage::from_raw(width, height, out).unwrap_or_else(|| GrayImage::new(0, 0))
 }
 
-/// The grey level at a fractional position, white outside the image.
-fn bilinear(luma: &GrayImage, x: f64, y: f64) -> u8 {
-    let (x0, y0) = (x.floor(), y.floor());
-    if x0 < 0.0
-        || y0 < 0.0
-        || x0 + 1.0 >= f64::from(luma.width())
-        || y0 + 1.0 >= f64::from(luma.height())
-    {
+/// The grey level at a fractional position (in 1/256 pixel steps), white outside
+/// the image.
+fn bilinear(luma: &GrayImage, x: f32, y: f32) -> u8 {
+    if !(x >= 0.0 && y >= 0.0) {
         return 255;
     }
-    // In range by the check above, so the casts are exact.
-    let (ix, iy) = (x0 as u32, y0 as u32);
-    let at = |dx: u32, dy: u32| {
-        luma.get_pixel_checked(ix + dx, iy + dy)
-            .map_or(255.0, |pixel| f64::from(pixel.0[0]))
-    };
-    let (fx, fy) = (x - x0, y - y0);
-    let top = at(0, 0) * (1.0 - fx) + at(1, 0) * fx;
-    let bottom = at(0, 1) * (1.0 - fx) + at(1, 1) * fx;
-    (top * (1.0 - fy) + bottom * fy).round().clamp(0.0, 255.0) as u8
+    // Non-negative, and at most 16384 * 256 (saturating beyond), so truncation is floor.
+    let (fx, fy) = ((x * 256.0) as u32, (y * 256.0) as u32);
+    let (ix, iy) = (fx >> 8, fy >> 8);
+    if ix + 1 >= luma.width() || iy + 1 >= luma.height() {
+        return 255;
+    }
+    let (ax, ay) = (fx & 255, fy & 255);
+    let stride = luma.width() as usize;
+    let at = iy as usize * stride + ix as usize;
+    let level = |i: usize| luma.as_raw().get(i).map_or(255, |&v| u32::from(v));
+    let top = level(at) * (256 - ax) + level(at + 1) * ax;
+    let bottom = level(at + stride) * (256 - ax) + level(at + stride + 1) * ax;
+    // At most (255 * 65536 + 32768) >> 16 = 255.
+    ((top * (256 - ay) + bottom * ay + 32_768) >> 16) as u8
+}
+
+/// Halves the size, each output pixel the mean of a 2x2 block (an odd last row or
+/// column is dropped).
+fn halve(luma: &GrayImage) -> GrayImage {
+    let (width, height) = (luma.width() / 2, luma.height() / 2);
+    let source = luma.width() as usize;
+    let mut out = Vec::with_capacity(width as usize * height as usize);
+    for pair in luma.as_raw().chunks_exact(2 * source).take(height as usize) {
+        let (top, bottom) = pair.split_at(source);
+        let tops = top.as_chunks::<2>().0.iter();
+        let bottoms = bottom.as_chunks::<2>().0.iter();
+        out.extend(tops.zip(bottoms).map(|(&[a, b], &[c, d])| {
+            // At most (4 * 255 + 2) / 4 = 255.
+            ((u16::from(a) + u16::from(b) + u16::from(c) + u16::from(d) + 2) / 4) as u8
+        }));
+    }
+    GrayImage::from_raw(width, height, out).unwrap_or_else(|| GrayImage::new(0, 0))
 }
 
 /// Doubles the size with a triangle (bilinear) filter, in integers: output pixel
@@ -395,6 +425,16 @@ mod tests {
         assert_eq!(double(&GrayImage::new(0, 5)).dimensions(), (0, 0));
         let one = GrayImage::from_pixel(1, 1, image::Luma([200]));
         assert_eq!(double(&one).as_raw(), &vec![200; 4]);
+    }
+
+    #[test]
+    fn halve_averages_two_by_two_blocks() {
+        let luma = GrayImage::from_raw(5, 3, (0..15).map(|v| v * 10).collect()).unwrap();
+        let half = halve(&luma);
+        assert_eq!(half.dimensions(), (2, 1));
+        // (0 + 10 + 50 + 60) / 4 = 30, (20 + 30 + 70 + 80) / 4 = 50
+        assert_eq!(half.as_raw(), &vec![30, 50]);
+        assert_eq!(halve(&GrayImage::new(1, 1)).dimensions(), (0, 0));
     }
 
     #[test]
