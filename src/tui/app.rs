@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use keyfob::account::AccountId;
+use keyfob::export::paper::PaperSize;
 use keyfob::vault::Key;
 use keyfob::{Account, Algorithm, Kind, Secret, otp};
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
@@ -203,6 +204,8 @@ pub struct QrView {
 pub struct ExportForm {
     /// Where to write the PDF.
     pub path: TextInput,
+    /// A4 or Letter (Tab switches).
+    pub size: PaperSize,
     /// Why the last attempt was refused.
     pub error: Option<String>,
 }
@@ -362,8 +365,8 @@ pub enum Effect {
     Save(Vec<Account>),
     /// Read QR codes from the image at this path (on the worker).
     Scan(PathBuf),
-    /// Write a paper sheet of these accounts (on the worker).
-    ExportPaper(PathBuf, Vec<Account>),
+    /// Write a paper sheet of these accounts on this paper size (on the worker).
+    ExportPaper(PathBuf, Vec<Account>, PaperSize),
     /// Put this code on the clipboard.
     Copy {
         /// The code.
@@ -987,6 +990,7 @@ fn list_action(app: &mut App, action: Action) -> Vec<Effect> {
                 let date = super::date(app.now);
                 app.screen = Screen::Export(ExportForm {
                     path: TextInput::with_text(&format!("keyfob-paper-{date}.pdf")),
+                    size: PaperSize::default(),
                     error: None,
                 });
             }
@@ -1293,6 +1297,12 @@ fn export_action(app: &mut App, mut form: ExportForm, action: Action) -> Vec<Eff
         Action::Paste(text) => form.path.paste(&text),
         Action::Backspace => form.path.pop(),
         Action::ClearInput => form.path.clear(),
+        Action::NextField | Action::PrevField => {
+            form.size = match form.size {
+                PaperSize::A4 => PaperSize::Letter,
+                _ => PaperSize::A4,
+            };
+        }
         Action::Cancel => {
             app.screen = Screen::List;
             return Vec::new();
@@ -1309,8 +1319,9 @@ fn export_action(app: &mut App, mut form: ExportForm, action: Action) -> Vec<Eff
             } else {
                 form.error = None;
                 app.busy = Some("Writing the paper sheet".into());
+                let size = form.size;
                 app.screen = Screen::Export(form);
-                return vec![Effect::ExportPaper(path, app.accounts.clone())];
+                return vec![Effect::ExportPaper(path, app.accounts.clone(), size)];
             }
         }
         _ => {}

@@ -190,7 +190,7 @@ fn perform(effect: Effect, jobs: &mpsc::Sender<Job>, clip: &mut dyn Clipboard) -
         Effect::CreateWithIdentity(path) => Job::CreateWithIdentity(path),
         Effect::Save(accounts) => Job::Save(accounts),
         Effect::Scan(path) => Job::Scan(path),
-        Effect::ExportPaper(path, accounts) => Job::ExportPaper(path, accounts),
+        Effect::ExportPaper(path, accounts, size) => Job::ExportPaper(path, accounts, size),
         Effect::Copy { code, label } => {
             return Some(match clip.copy(&code) {
                 Ok(target) => Action::Copied { label, target },

@@ -598,3 +598,83 @@ fn a_short_terminal_keeps_the_focused_field_in_view() {
     let screen = draw(&app, 40, 12);
     assert!(screen.contains("Tags:"), "{screen}");
 }
+
+#[test]
+fn paper_export_form_chooses_the_paper_size_and_path() {
+    let mut app = unlocked();
+    press(&mut app, &[ctrl('p')]);
+    assert!(draw(&app, 100, 24).contains("Paper: A4"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sheet.pdf");
+    press(&mut app, &[ctrl('u')]);
+    type_text(&mut app, &path.display().to_string());
+    press(&mut app, &[key(KeyCode::Tab)]);
+    assert!(draw(&app, 100, 24).contains("Paper: US Letter"));
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    match effects.as_slice() {
+        [Effect::ExportPaper(to, accounts, size)] => {
+            assert_eq!(to, &path);
+            assert_eq!(accounts.len(), app.accounts.len());
+            assert_eq!(*size, keyfob::export::paper::PaperSize::Letter);
+        }
+        other => panic!("unexpected effects {:?}", other.len()),
+    }
+    // Tab again goes back to A4.
+    let mut app = unlocked();
+    press(&mut app, &[ctrl('p'), key(KeyCode::Tab), key(KeyCode::Tab)]);
+    assert!(draw(&app, 100, 24).contains("Paper: A4"));
+}
+
+#[test]
+fn worker_writes_the_sheet_on_the_chosen_paper_and_never_overwrites() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let config = super::worker::WorkerConfig {
+        vault_path: dir.path().join("vault.age"),
+        lock_wait: std::time::Duration::ZERO,
+    };
+    let (jobs, job_rx) = mpsc::channel::<Job>();
+    let (event_tx, events) = mpsc::channel::<WorkerEvent>();
+    let worker = std::thread::spawn(move || super::worker::run(config, job_rx, event_tx, || NOW));
+    let accounts = unlocked().accounts;
+    let letter = dir.path().join("letter.pdf");
+    let a4 = dir.path().join("a4.pdf");
+    for (path, size) in [
+        (&letter, keyfob::export::paper::PaperSize::Letter),
+        (&a4, keyfob::export::paper::PaperSize::A4),
+        (&letter, keyfob::export::paper::PaperSize::A4),
+    ] {
+        jobs.send(Job::ExportPaper(path.clone(), accounts.clone(), size))
+            .unwrap();
+    }
+    drop(jobs);
+    let results: Vec<Result<String, String>> = events
+        .iter()
+        .filter_map(|event| match event {
+            WorkerEvent::Exported(result) => Some(result),
+            _ => None,
+        })
+        .collect();
+    worker.join().unwrap();
+    assert!(results[0].is_ok() && results[1].is_ok(), "{results:?}");
+    assert!(
+        results[2]
+            .as_ref()
+            .unwrap_err()
+            .contains("will not overwrite")
+    );
+    let media_box = |path: &std::path::Path| {
+        let pdf = std::fs::read(path).unwrap();
+        let text = String::from_utf8_lossy(&pdf).into_owned();
+        let at = text.find("/MediaBox").unwrap();
+        text[at..at + 40].to_string()
+    };
+    assert!(
+        media_box(&letter).contains("612 792"),
+        "{}",
+        media_box(&letter)
+    );
+    assert!(media_box(&a4).contains("595.28"), "{}", media_box(&a4));
+    let mode = std::fs::metadata(&letter).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}

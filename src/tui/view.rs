@@ -5,6 +5,7 @@
 //! accounts. Everything degrades down to 40x12: columns and help lines drop
 //! out before anything overlaps.
 
+use keyfob::export::paper::PaperSize;
 use keyfob::{Account, Kind};
 use qrcode::{EcLevel, QrCode};
 use ratatui::buffer::Buffer;
@@ -779,6 +780,7 @@ fn render_export(app: &App, form: &ExportForm, theme: Theme, area: Rect, buf: &m
         )),
         Line::default(),
         input_line("Write to", form.path.text().to_string(), true, theme, 8),
+        input_line("Paper", paper_name(form.size).to_string(), false, theme, 8),
     ];
     if let Some(error) = &form.error {
         lines.push(Line::default());
@@ -788,7 +790,19 @@ fn render_export(app: &App, form: &ExportForm, theme: Theme, area: Rect, buf: &m
         .wrap(Wrap { trim: false })
         .render(body, buf);
     render_busy_or_status(app, theme, status, buf);
-    render_footer(&[("Enter", "write"), ("Esc", "cancel")], theme, footer, buf);
+    render_footer(
+        &[("Enter", "write"), ("Tab", "A4/Letter"), ("Esc", "cancel")],
+        theme,
+        footer,
+        buf,
+    );
+}
+
+fn paper_name(size: PaperSize) -> &'static str {
+    match size {
+        PaperSize::Letter => "US Letter",
+        _ => "A4",
+    }
 }
 
 fn render_help(theme: Theme, area: Rect, buf: &mut Buffer) {

@@ -28,7 +28,7 @@ pub enum Job {
     /// Decode QR codes in this image.
     Scan(PathBuf),
     /// Write a paper sheet.
-    ExportPaper(PathBuf, Vec<Account>),
+    ExportPaper(PathBuf, Vec<Account>, paper::PaperSize),
     /// Forget the vault.
     Lock,
 }
@@ -88,9 +88,13 @@ pub fn run(
                 }
             },
             Job::Scan(path) => WorkerEvent::Scanned(scan(&path, now())),
-            Job::ExportPaper(path, accounts) => {
-                WorkerEvent::Exported(export_paper(&config.vault_path, &path, &accounts, now()))
-            }
+            Job::ExportPaper(path, accounts, size) => WorkerEvent::Exported(export_paper(
+                &config.vault_path,
+                &path,
+                &accounts,
+                size,
+                now(),
+            )),
         };
         if events.send(event).is_err() {
             break;
@@ -168,10 +172,12 @@ fn export_paper(
     vault_path: &Path,
     out: &Path,
     accounts: &[Account],
+    size: paper::PaperSize,
     now: i64,
 ) -> Result<String, String> {
     let options = paper::PaperOptions {
         date: super::date(now),
+        size,
         ..paper::PaperOptions::default()
     };
     let pdf = paper::paper_sheet(accounts, &options).map_err(|e| e.to_string())?;
