@@ -132,7 +132,9 @@ pub(crate) fn decode_traced(luma: &GrayImage) -> (Vec<Vec<u8>>, Option<&'static 
     }
     let mut cache = VariantCache::default();
     for stage in FALLBACKS {
-        let Some(image) = cache.get(stage.variant, luma) else {
+        // Making a variant is our own code, not a decoder's, but it too must never
+        // take the process down on a hostile image: a panic skips the stage.
+        let Some(image) = guarded(|| cache.get(stage.variant, luma)).flatten() else {
             continue;
         };
         let codes = run(stage, image);
@@ -272,7 +274,7 @@ fn make(variant: Variant, luma: &GrayImage) -> Option<GrayImage> {
         Variant::Original => Some(luma.clone()),
         Variant::Doubled => (longest < UPSCALE_BELOW).then(|| double(luma)),
         Variant::Halved(times) => (longest >> times >= UPSCALE_BELOW / 2)
-            .then(|| (0..times).fold(luma.clone(), |image, _| halve(&image))),
+            .then(|| (1..times).fold(halve(luma), |image, _| halve(&image))),
         Variant::Inverted => {
             let mut inverted = luma.clone();
             imageops::invert(&mut inverted);
@@ -327,6 +329,9 @@ fn bilinear(luma: &GrayImage, x: f32, y: f32) -> u8 {
 /// column is dropped).
 fn halve(luma: &GrayImage) -> GrayImage {
     let (width, height) = (luma.width() / 2, luma.height() / 2);
+    if width == 0 || height == 0 {
+        return GrayImage::new(0, 0);
+    }
     let source = luma.width() as usize;
     let mut out = Vec::with_capacity(width as usize * height as usize);
     for pair in luma.as_raw().chunks_exact(2 * source).take(height as usize) {
@@ -409,6 +414,18 @@ mod tests {
     fn empty_image_reads_nothing() {
         assert!(decode_luma(&GrayImage::new(0, 0)).is_empty());
         assert!(decode_luma(&GrayImage::new(1, 1)).is_empty());
+    }
+
+    #[test]
+    fn long_thin_images_run_the_whole_cascade_without_panicking() {
+        // Large enough on the long side for every reduced variant, one to three
+        // pixels on the other, so halving reaches zero.
+        for (width, height) in [(1, 4100), (4100, 1), (3, 2050), (2050, 3), (1, 999)] {
+            let luma = GrayImage::from_fn(width, height, |x, y| {
+                image::Luma([if (x + y) % 7 < 3 { 0 } else { 255 }])
+            });
+            assert!(decode_luma(&luma).is_empty(), "{width}x{height}");
+        }
     }
 
     #[test]
