@@ -267,23 +267,40 @@ fn render_create(app: &App, form: &CreateForm, theme: Theme, area: Rect, buf: &m
             "The remedy is a paper backup: once accounts are in, press Ctrl-P to print a sheet.",
         ));
     }
-    if let Some(error) = &form.error {
-        lines.push(Line::default());
-        lines.push(Line::from(Span::styled(error.clone(), theme.error())));
-    }
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .render(body, buf);
-    render_busy_or_status(app, theme, status, buf);
-    render_footer(
-        &[("Enter", "next/create"), ("Tab", "field"), ("Esc", "quit")],
+    finish_form(
+        app,
         theme,
-        footer,
+        lines,
+        form.error.as_deref(),
+        &[("Enter", "next/create"), ("Tab", "field"), ("Esc", "quit")],
+        [body, status, footer],
         buf,
     );
 }
 
 /// The rows of a form screen: header, body, status line, footer.
+/// The end of a simple form screen: the error (if any) after a blank line, the lines
+/// wrapped into the body, the busy or status line, and the footer keys.
+fn finish_form(
+    app: &App,
+    theme: Theme,
+    mut lines: Vec<Line<'_>>,
+    error: Option<&str>,
+    keys: &[(&str, &str)],
+    [body, status, footer]: [Rect; 3],
+    buf: &mut Buffer,
+) {
+    if let Some(error) = error {
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled(error.to_string(), theme.error())));
+    }
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .render(body, buf);
+    render_busy_or_status(app, theme, status, buf);
+    render_footer(keys, theme, footer, buf);
+}
+
 fn screen_areas(area: Rect) -> [Rect; 4] {
     Layout::vertical([
         Constraint::Length(1),
@@ -319,15 +336,15 @@ fn render_unlock(app: &App, form: &UnlockForm, theme: Theme, area: Rect, buf: &m
             10,
         ));
     }
-    if let Some(error) = &form.error {
-        lines.push(Line::default());
-        lines.push(Line::from(Span::styled(error.clone(), theme.error())));
-    }
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .render(body, buf);
-    render_busy_or_status(app, theme, status, buf);
-    render_footer(&[("Enter", "unlock"), ("Esc", "quit")], theme, footer, buf);
+    finish_form(
+        app,
+        theme,
+        lines,
+        form.error.as_deref(),
+        &[("Enter", "unlock"), ("Esc", "quit")],
+        [body, status, footer],
+        buf,
+    );
 }
 
 /// The main screen: header, search, reminder, list, status, footer.
@@ -772,7 +789,7 @@ fn render_qr(app: &App, view: &QrView, theme: Theme, area: Rect, buf: &mut Buffe
 fn render_export(app: &App, form: &ExportForm, theme: Theme, area: Rect, buf: &mut Buffer) {
     let [top, body, status, footer] = screen_areas(area);
     Paragraph::new(header(app, theme, "paper backup")).render(top, buf);
-    let mut lines = vec![
+    let lines = vec![
         Line::from(Span::styled("Print a paper recovery sheet", theme.title())),
         Line::from(format!(
             "A PDF with a QR code and the secret of each of the {} accounts. It is as sensitive as the vault: print it, keep it safe, delete the file, then check the printout with 'keyfob verify'.",
@@ -782,18 +799,13 @@ fn render_export(app: &App, form: &ExportForm, theme: Theme, area: Rect, buf: &m
         input_line("Write to", form.path.text().to_string(), true, theme, 8),
         input_line("Paper", paper_name(form.size).to_string(), false, theme, 8),
     ];
-    if let Some(error) = &form.error {
-        lines.push(Line::default());
-        lines.push(Line::from(Span::styled(error.clone(), theme.error())));
-    }
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .render(body, buf);
-    render_busy_or_status(app, theme, status, buf);
-    render_footer(
-        &[("Enter", "write"), ("Tab", "A4/Letter"), ("Esc", "cancel")],
+    finish_form(
+        app,
         theme,
-        footer,
+        lines,
+        form.error.as_deref(),
+        &[("Enter", "write"), ("Tab", "A4/Letter"), ("Esc", "cancel")],
+        [body, status, footer],
         buf,
     );
 }
