@@ -17,7 +17,7 @@ use keyfob::{Account, Algorithm, Kind, Secret};
 use predicates::prelude::*;
 
 mod common;
-use common::Env;
+use common::{Env, render_qr};
 
 fn code(env: &Env, query: &str, at: i64) -> String {
     let out = env
@@ -31,20 +31,6 @@ fn code(env: &Env, query: &str, at: i64) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-/// A QR code of `text`, `module` pixels per module, with a quiet zone.
-fn render(text: &str, module: u32) -> GrayImage {
-    let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
-    let width = u32::try_from(code.width()).unwrap();
-    let colors = code.to_colors();
-    let side = (width + 8) * module;
-    GrayImage::from_fn(side, side, |x, y| {
-        let (mx, my) = ((x / module).wrapping_sub(4), (y / module).wrapping_sub(4));
-        let dark =
-            mx < width && my < width && colors[(my * width + mx) as usize] == qrcode::Color::Dark;
-        Luma([if dark { 0 } else { 255 }])
-    })
 }
 
 /// A light-grey "screenshot" with the codes pasted side by side.
@@ -116,12 +102,12 @@ fn screenshot_photo_and_google_export_import_with_a_per_file_summary() {
     std::fs::create_dir_all(images.join("phone")).unwrap();
     // An enrolment screenshot: the OTP code next to an unrelated link code.
     save(
-        &screenshot(&[render(GITHUB, 5), render(SECRET_LINK, 5)]),
+        &screenshot(&[render_qr(GITHUB, 5), render_qr(SECRET_LINK, 5)]),
         &images.join("enrol.png"),
         ImageFormat::Png,
     );
     // A JPEG "photo" of the first Google code, in a subdirectory.
-    let photo = imageops::blur(&render(&google.uris[0], 6), 1.2);
+    let photo = imageops::blur(&render_qr(&google.uris[0], 6), 1.2);
     save(
         &photo,
         &images.join("phone/transfer-1.jpg"),
@@ -199,7 +185,7 @@ fn screenshot_photo_and_google_export_import_with_a_per_file_summary() {
 
     // The second Google code completes the set; nothing is imported twice.
     save(
-        &render(&google.uris[1], 4),
+        &render_qr(&google.uris[1], 4),
         &images.join("phone/transfer-2.png"),
         ImageFormat::Png,
     );
@@ -232,7 +218,7 @@ fn broken_and_codeless_images_fail_cleanly_and_change_nothing() {
         ImageFormat::Png,
     );
     let mut png = Vec::new();
-    DynamicImage::ImageLuma8(render(GITHUB, 4))
+    DynamicImage::ImageLuma8(render_qr(GITHUB, 4))
         .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
         .unwrap();
     std::fs::write(env.path("truncated.png"), &png[..png.len() / 2]).unwrap();

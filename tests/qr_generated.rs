@@ -13,25 +13,14 @@ use std::io::Cursor;
 use image::{DynamicImage, GrayImage, ImageFormat, Luma, imageops};
 use keyfob::qr::{self, QrError};
 
+mod common;
+use common::render_qr;
+
 const URI: &str = "otpauth://totp/Example:alice@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Example&algorithm=SHA1&digits=6&period=30";
 const URI_2: &str =
     "otpauth://hotp/Bank:bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Bank&counter=7";
 const URI_3: &str =
     "otpauth://totp/Mail:carol%40example.org?secret=KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TFOQ&digits=8";
-
-/// Renders `text` as a QR code: `module` pixels per module, a four-module quiet zone.
-fn render(text: &str, module: u32) -> GrayImage {
-    let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
-    let width = u32::try_from(code.width()).unwrap();
-    let colors = code.to_colors();
-    let side = (width + 8) * module;
-    GrayImage::from_fn(side, side, |x, y| {
-        let (mx, my) = ((x / module).wrapping_sub(4), (y / module).wrapping_sub(4));
-        let dark =
-            mx < width && my < width && colors[(my * width + mx) as usize] == qrcode::Color::Dark;
-        Luma([if dark { 0 } else { 255 }])
-    })
-}
 
 fn encode(image: &GrayImage, format: ImageFormat) -> Vec<u8> {
     let mut bytes = Vec::new();
@@ -59,12 +48,12 @@ fn assert_reads(image: &GrayImage, expected: &[&str]) {
 
 #[test]
 fn plain_rendering_reads_back_exactly() {
-    assert_reads(&render(URI, 4), &[URI]);
+    assert_reads(&render_qr(URI, 4), &[URI]);
 }
 
 #[test]
 fn every_supported_file_format_reads_back() {
-    let image = render(URI, 4);
+    let image = render_qr(URI, 4);
     for format in [
         ImageFormat::Png,
         ImageFormat::Jpeg,
@@ -80,7 +69,7 @@ fn every_supported_file_format_reads_back() {
 
 #[test]
 fn scaled_by_odd_factors() {
-    let image = render(URI, 3);
+    let image = render_qr(URI, 3);
     for (num, den) in [(5u32, 3u32), (7, 2), (2, 3)] {
         let scaled = imageops::resize(
             &image,
@@ -94,12 +83,12 @@ fn scaled_by_odd_factors() {
 
 #[test]
 fn blurred() {
-    assert_reads(&imageops::blur(&render(URI, 6), 1.5), &[URI]);
+    assert_reads(&imageops::blur(&render_qr(URI, 6), 1.5), &[URI]);
 }
 
 #[test]
 fn jpeg_compressed_hard() {
-    let image = imageops::resize(&render(URI, 3), 250, 250, imageops::FilterType::Triangle);
+    let image = imageops::resize(&render_qr(URI, 3), 250, 250, imageops::FilterType::Triangle);
     let mut bytes = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 25)
         .encode_image(&image)
@@ -112,7 +101,7 @@ fn jpeg_compressed_hard() {
 
 #[test]
 fn rotated_by_quarter_turns() {
-    let image = render(URI, 4);
+    let image = render_qr(URI, 4);
     assert_reads(&imageops::rotate90(&image), &[URI]);
     assert_reads(&imageops::rotate180(&image), &[URI]);
     assert_reads(&imageops::rotate270(&image), &[URI]);
@@ -120,7 +109,7 @@ fn rotated_by_quarter_turns() {
 
 #[test]
 fn rotated_by_an_odd_angle() {
-    let image = render(URI, 5);
+    let image = render_qr(URI, 5);
     let (w, h) = (f64::from(image.width()), f64::from(image.height()));
     let side = (w * 1.5) as u32;
     let angle = 17f64.to_radians();
@@ -143,7 +132,7 @@ fn rotated_by_an_odd_angle() {
 
 #[test]
 fn inverted_dark_mode_code() {
-    let mut image = render(URI, 4);
+    let mut image = render_qr(URI, 4);
     imageops::invert(&mut image);
     assert_reads(&image, &[URI]);
 }
@@ -152,7 +141,7 @@ fn inverted_dark_mode_code() {
 /// hidden colour is also black, so only the alpha channel draws the code.
 #[test]
 fn transparent_background_png_reads_as_on_white() {
-    let code = render(URI, 4);
+    let code = render_qr(URI, 4);
     let rgba = image::RgbaImage::from_fn(code.width(), code.height(), |x, y| {
         image::Rgba([0, 0, 0, 255 - code.get_pixel(x, y).0[0]])
     });
@@ -193,7 +182,7 @@ fn screenshot() -> GrayImage {
 #[test]
 fn small_code_in_a_large_screenshot() {
     let mut screen = screenshot();
-    imageops::replace(&mut screen, &render(URI, 3), 1500, 600);
+    imageops::replace(&mut screen, &render_qr(URI, 3), 1500, 600);
     assert_reads(&screen, &[URI]);
     let png = encode(&screen, ImageFormat::Png);
     assert_eq!(
@@ -205,15 +194,15 @@ fn small_code_in_a_large_screenshot() {
 #[test]
 fn several_codes_in_one_image_are_all_returned() {
     let mut screen = screenshot();
-    imageops::replace(&mut screen, &render(URI, 4), 100, 100);
-    imageops::replace(&mut screen, &render(URI_2, 4), 800, 300);
-    imageops::replace(&mut screen, &render(URI_3, 4), 1400, 500);
+    imageops::replace(&mut screen, &render_qr(URI, 4), 100, 100);
+    imageops::replace(&mut screen, &render_qr(URI_2, 4), 800, 300);
+    imageops::replace(&mut screen, &render_qr(URI_3, 4), 1400, 500);
     assert_reads(&screen, &[URI, URI_2, URI_3]);
 }
 
 #[test]
 fn the_same_code_twice_is_returned_once() {
-    let code = render(URI, 4);
+    let code = render_qr(URI, 4);
     let mut screen = GrayImage::from_pixel(code.width() * 3, code.height() + 40, Luma([255]));
     imageops::replace(&mut screen, &code, 0, 20);
     imageops::replace(&mut screen, &code, i64::from(code.width() * 2), 20);
@@ -265,7 +254,7 @@ fn garbage_bytes_are_a_clear_error() {
 
 #[test]
 fn truncated_image_is_corrupt() {
-    let png = encode(&render(URI, 4), ImageFormat::Png);
+    let png = encode(&render_qr(URI, 4), ImageFormat::Png);
     for cut in [20, png.len() / 2, png.len() - 13] {
         let err = qr::decode_image_bytes(&png[..cut]).unwrap_err();
         assert!(matches!(err, QrError::Corrupt(_)), "cut at {cut}: {err:?}");
@@ -282,7 +271,7 @@ fn oversized_image_is_too_large() {
 
 #[test]
 fn errors_never_echo_the_payload() {
-    let png = encode(&render(URI, 4), ImageFormat::Png);
+    let png = encode(&render_qr(URI, 4), ImageFormat::Png);
     let err = qr::decode_image_bytes(&png[..png.len() / 2]).unwrap_err();
     assert!(!format!("{err} {err:?}").contains("JBSWY3DPEHPK3PXP"));
 }

@@ -14,6 +14,22 @@ use assert_cmd::cargo::CommandCargoExt;
 use keyfob::vault::{Key, Vault};
 use tempfile::TempDir;
 
+/// A QR code of `text` as a black-on-white image: `module` pixels per module and a
+/// four-module quiet zone.
+pub fn render_qr(text: &str, module: u32) -> image::GrayImage {
+    let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+    let width = u32::try_from(code.width()).unwrap();
+    let colors = code.to_colors();
+    let side = (width + 8) * module;
+    image::GrayImage::from_fn(side, side, |x, y| {
+        let (mx, my) = ((x / module).wrapping_sub(4), (y / module).wrapping_sub(4));
+        let dark = mx < width
+            && my < width
+            && colors.get((my * width + mx) as usize) == Some(&qrcode::Color::Dark);
+        image::Luma([if dark { 0 } else { 255 }])
+    })
+}
+
 /// A temporary directory (removed on drop) for a vault `vault.age` and its keys.
 pub struct Env {
     /// The directory.
