@@ -16,17 +16,8 @@ use keyfob::vault::{Document, Key};
 use keyfob::{Account, Algorithm, Kind, Secret};
 use proptest::prelude::*;
 
-/// What an export must carry over, compared without ids and timestamps.
-fn essence(a: &Account) -> (String, String, Vec<u8>, Kind, Algorithm, u8) {
-    (
-        a.issuer.clone(),
-        a.name.clone(),
-        a.secret.expose().to_vec(),
-        a.kind,
-        a.algorithm,
-        a.digits,
-    )
-}
+mod common;
+use common::essence;
 
 fn essences(accounts: &[Account]) -> Vec<(String, String, Vec<u8>, Kind, Algorithm, u8)> {
     accounts.iter().map(essence).collect()

@@ -12,7 +12,22 @@ use std::process::Stdio;
 use assert_cmd::Command;
 use assert_cmd::cargo::CommandCargoExt;
 use keyfob::vault::{Key, Vault};
+use keyfob::{Account, Algorithm, Kind};
 use tempfile::TempDir;
+
+/// What an account's otpauth URI carries (issuer, name, secret, kind with period or
+/// counter, algorithm, digits): what exports and imports must keep, compared without
+/// ids, timestamps, tags, notes and favourites.
+pub fn essence(a: &Account) -> (String, String, Vec<u8>, Kind, Algorithm, u8) {
+    (
+        a.issuer.clone(),
+        a.name.clone(),
+        a.secret.expose().to_vec(),
+        a.kind,
+        a.algorithm,
+        a.digits,
+    )
+}
 
 /// A QR code of `text` as a black-on-white image: `module` pixels per module and a
 /// four-module quiet zone.
