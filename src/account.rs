@@ -8,6 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::secret::Secret;
+use crate::text::{Escaped, escape_char};
 
 /// Smallest number of digits keyfob accepts for TOTP and HOTP.
 pub const MIN_DIGITS: u8 = 6;
@@ -29,7 +30,7 @@ pub enum AccountError {
     #[error("unsupported period '{0}' seconds (keyfob supports 1 to 86400)")]
     Period(u64),
     /// An algorithm keyfob does not implement.
-    #[error("unsupported algorithm '{0}' (keyfob supports SHA1, SHA256 and SHA512)")]
+    #[error("unsupported algorithm '{}' (keyfob supports SHA1, SHA256 and SHA512)", Escaped(.0))]
     Algorithm(String),
     /// Both issuer and name are empty, so the account could not be told apart.
     #[error("an account needs an issuer or a name")]
@@ -37,6 +38,20 @@ pub enum AccountError {
     /// A text field is unreasonably long.
     #[error("the {0} is too long (at most 4096 bytes)")]
     TooLong(&'static str),
+    /// A text field holds a control or bidi-override character (see [`crate::text`]).
+    #[error("the {field} contains the control character '{}'", escape_char(*.found))]
+    ControlCharacter {
+        /// Which field: `issuer`, `name`, `tag` or `note`.
+        field: &'static str,
+        /// The first such character.
+        found: char,
+    },
+    /// A HOTP counter at the largest value: it cannot advance, so every code would repeat.
+    #[error(
+        "the HOTP counter is exhausted (it is at '{}', the largest value)",
+        u64::MAX
+    )]
+    CounterExhausted,
 }
 
 /// HMAC hash function used by the OTP algorithm.
@@ -242,8 +257,27 @@ impl Account {
             created: now,
             modified: now,
         };
-        account.validate()?;
+        account.check_input()?;
         Ok(account)
+    }
+
+    /// [`validate`](Self::validate) plus the rules for text and counters entering
+    /// the vault: no control or bidi characters in issuer, name, tags or note (see
+    /// [`crate::text`]) and a HOTP counter that can still advance. Called on
+    /// construction, by `add`, `edit` and every importer, but not when a vault is
+    /// opened, so a vault written before these rules still opens.
+    pub fn check_input(&self) -> Result<(), AccountError> {
+        self.validate()?;
+        crate::text::check_field("issuer", &self.issuer)?;
+        crate::text::check_field("name", &self.name)?;
+        for tag in &self.tags {
+            crate::text::check_field("tag", tag)?;
+        }
+        crate::text::check_multiline_field("note", &self.note)?;
+        if let Kind::Hotp { counter } = self.kind {
+            check_counter(counter)?;
+        }
+        Ok(())
     }
 
     /// Checks every parameter; called on construction and on every vault load.
@@ -271,12 +305,14 @@ impl Account {
         Ok(())
     }
 
-    /// `Issuer (name)`, `Issuer` or `name`: how people refer to the account.
+    /// `Issuer (name)`, `Issuer` or `name`: how people refer to the account, with
+    /// control and bidi characters escaped ([`crate::text::escape`]) so that it is
+    /// safe to show anywhere.
     pub fn label(&self) -> String {
         match (self.issuer.is_empty(), self.name.is_empty()) {
-            (false, false) => format!("{} ({})", self.issuer, self.name),
-            (false, true) => self.issuer.clone(),
-            _ => self.name.clone(),
+            (false, false) => format!("{} ({})", Escaped(&self.issuer), Escaped(&self.name)),
+            (false, true) => Escaped(&self.issuer).to_string(),
+            _ => Escaped(&self.name).to_string(),
         }
     }
 
@@ -341,6 +377,15 @@ pub fn check_digits(digits: u32) -> Result<(), AccountError> {
         Ok(())
     } else {
         Err(AccountError::Digits(digits))
+    }
+}
+
+/// Refuses a HOTP counter that cannot advance (`u64::MAX`): its code would repeat forever.
+pub fn check_counter(counter: u64) -> Result<(), AccountError> {
+    if counter == u64::MAX {
+        Err(AccountError::CounterExhausted)
+    } else {
+        Ok(())
     }
 }
 

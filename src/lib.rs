@@ -13,6 +13,7 @@ pub mod import;
 pub mod otp;
 pub mod qr;
 pub mod secret;
+pub mod text;
 pub mod uri;
 pub mod vault;
 

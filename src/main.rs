@@ -17,7 +17,8 @@ fn main() -> ExitCode {
             if is_broken_pipe(&error) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("keyfob: {error:#}");
+            // Errors can quote account text, file names and arguments: escape them.
+            eprintln!("keyfob: {}", keyfob::text::Escaped(&format!("{error:#}")));
             ExitCode::FAILURE
         }
     }

@@ -36,14 +36,15 @@ pub enum UriError {
     #[error("malformed otpauth URI")]
     Malformed,
     /// The type (host part) is not totp, hotp or steam.
-    #[error("unsupported OTP type '{0}' (keyfob supports totp, hotp and steam)")]
+    #[error("unsupported OTP type '{}' (keyfob supports totp, hotp and steam)", crate::text::Escaped(.0))]
     UnsupportedType(String),
     /// The `secret` parameter is missing.
     #[error("the URI has no 'secret' parameter")]
     MissingSecret,
-    /// The secret is not usable.
+    /// The secret is not usable. The message includes the secret error, so it is
+    /// not also the source (`{:#}` would print it twice).
     #[error("invalid secret: {0}")]
-    Secret(#[from] SecretError),
+    Secret(SecretError),
     /// A numeric parameter is not a number.
     #[error("parameter '{0}' is not a valid number")]
     NotANumber(&'static str),
@@ -53,6 +54,12 @@ pub enum UriError {
     /// The label is not valid UTF-8 once percent-decoded.
     #[error("the label is not valid UTF-8")]
     LabelEncoding,
+}
+
+impl From<SecretError> for UriError {
+    fn from(error: SecretError) -> Self {
+        UriError::Secret(error)
+    }
 }
 
 /// Parses an otpauth URI into an account created at `now` (unix seconds).

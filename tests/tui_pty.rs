@@ -354,3 +354,111 @@ fn idle_lock_and_unlock_again() {
     ui.wait_for("The vault is locked.");
     ui.quit();
 }
+
+/// The screen as one line of words, for messages that wrap in a popup.
+fn flat(screen: &str) -> String {
+    screen.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn hotp_code_is_not_shown_or_copied_when_its_counter_cannot_be_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, identity) = identity_vault(dir.path());
+    let cli = |args: &[&str]| -> String {
+        let out = Command::new(BIN)
+            .env_remove("KEYFOB_VAULT")
+            .env_remove("KEYFOB_PASSPHRASE_FILE")
+            .env_remove("KEYFOB_IDENTITY")
+            .arg("--vault")
+            .arg(&vault)
+            .arg("--identity")
+            .arg(&identity)
+            .args(args)
+            .assert()
+            .success();
+        String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    };
+    cli(&[
+        "add",
+        "--issuer",
+        "Bank",
+        "--secret",
+        "JBSWY3DPEHPK3PXP",
+        "--hotp",
+        "--counter",
+        "3",
+    ]);
+    let hotp = |counter: u64| {
+        keyfob::otp::hotp(
+            b"Hello!\xde\xad\xbe\xef",
+            counter,
+            keyfob::Algorithm::Sha1,
+            6,
+        )
+        .unwrap()
+    };
+    let grouped = |code: &str| format!("{} {}", &code[..3], &code[3..]);
+    let mut ui = Ui::start(
+        dir.path(),
+        &[
+            "--vault",
+            vault.to_str().unwrap(),
+            "--identity",
+            identity.to_str().unwrap(),
+        ],
+        &[("KEYFOB_CLIPBOARD", "osc52")],
+    );
+    ui.wait_for("Bank");
+    // Another keyfob changes the vault while the terminal UI has it open.
+    cli(&["add", "--issuer", "Other", "--secret", "MFRGGZDFMZTWQ2LK"]);
+    ui.type_text("bank");
+    ui.wait_for("1 of 3");
+    ui.send(b"\r");
+    let start = Instant::now();
+    let screen = loop {
+        let screen = ui.screen();
+        if flat(&screen).contains("not shown or copied") {
+            break screen;
+        }
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "no refusal on the screen:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        flat(&screen).contains("Press Ctrl-L and unlock to reload"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains(&grouped(&hotp(3))),
+        "the unsaved code is on screen:\n{screen}"
+    );
+    assert!(
+        osc52_payloads(&ui.raw.lock().unwrap()).is_empty(),
+        "something was copied"
+    );
+
+    // Reload as told: the other keyfob's account is there, and the code now given
+    // out is the one for the counter on disk.
+    ui.send(b"\x1b"); // dismiss
+    ui.wait_gone("not shown");
+    ui.send(b"\x0c"); // Ctrl-L
+    ui.wait_for("The vault is locked.");
+    ui.send(b"\r");
+    ui.wait_for("Other");
+    ui.type_text("bank");
+    ui.wait_for("1 of 4");
+    ui.send(b"\r");
+    ui.wait_for("Copied Bank");
+    ui.wait_for(&grouped(&hotp(3)));
+    let raw = ui.quit();
+    let payloads = osc52_payloads(&raw);
+    assert_eq!(
+        payloads,
+        [hotp(3), String::new()],
+        "one copy, one clear on exit"
+    );
+    // The next code anywhere is the next counter's: code 3 was given out once.
+    assert_eq!(cli(&["code", "bank"]).trim(), hotp(4));
+}

@@ -61,6 +61,10 @@ impl std::fmt::Debug for AddArgs {
     }
 }
 
+/// What to do about a bad `--secret`, for `add` and `edit`.
+pub const SECRET_HINT: &str = "reading --secret (give the base32 key the site shows when you set up \
+two-factor login, often under 'can't scan the code?')";
+
 /// Parses the arguments into an account.
 fn build(args: &AddArgs, now: i64) -> anyhow::Result<Account> {
     let mut account = if let Some(text) = &args.uri {
@@ -74,12 +78,14 @@ fn build(args: &AddArgs, now: i64) -> anyhow::Result<Account> {
         } else {
             Zeroizing::new(text.clone())
         };
-        uri::parse(&text, now).context("reading the otpauth URI")?
+        uri::parse(&text, now).context(
+            "reading the otpauth URI (copy it again, whole, from the site's two-factor setup page)",
+        )?
     } else {
         let Some(secret) = &args.secret else {
             bail!("give an otpauth:// URI, or --secret with --issuer and/or --name");
         };
-        let secret = Secret::from_base32(secret).context("reading --secret")?;
+        let secret = Secret::from_base32(secret).context(SECRET_HINT)?;
         let kind = if args.steam {
             Kind::Steam
         } else if args.hotp {
@@ -106,7 +112,7 @@ fn build(args: &AddArgs, now: i64) -> anyhow::Result<Account> {
     if let Some(note) = &args.note {
         account.note = note.clone();
     }
-    account.validate()?;
+    account.check_input()?;
     Ok(account)
 }
 

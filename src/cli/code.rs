@@ -32,6 +32,17 @@ pub fn run(ctx: &Context, args: CodeArgs) -> anyhow::Result<ExitCode> {
         .accounts()
         .get(index)
         .is_some_and(|a| matches!(a.kind, Kind::Hotp { .. }));
+    if is_hotp && args.at.is_some() {
+        // Refused before the lock and the save: nothing is spent.
+        anyhow::bail!(
+            "--at applies to TOTP and Steam accounts; '{}' is HOTP, whose code depends on its counter, not the time (leave out --at)",
+            vault
+                .accounts()
+                .get(index)
+                .map(keyfob::Account::label)
+                .unwrap_or_default()
+        );
+    }
     if is_hotp {
         let id = vault.accounts().get(index).map(|a| a.id.clone());
         vault.lock(ctx.lock_wait).with_context(|| ctx.describe())?;
@@ -44,7 +55,13 @@ pub fn run(ctx: &Context, args: CodeArgs) -> anyhow::Result<ExitCode> {
     let Some(account) = vault.accounts_mut().get_mut(index) else {
         anyhow::bail!("no such account");
     };
-    let code = otp::generate(account, at)?;
+    let code = otp::generate(account, at).map_err(|error| match error {
+        otp::OtpError::Parameters(keyfob::account::AccountError::CounterExhausted) => anyhow::anyhow!(
+            "{error}; '{}' can give no more codes (set it up again at the service and add the new secret)",
+            account.label()
+        ),
+        other => other.into(),
+    })?;
     if let Kind::Hotp { counter } = account.kind {
         account.kind = Kind::Hotp {
             counter: counter.saturating_add(1),

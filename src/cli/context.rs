@@ -94,13 +94,15 @@ pub fn select_one(accounts: &[keyfob::Account], query: &str) -> anyhow::Result<u
     match matches.as_slice() {
         [one] => Ok(*one),
         [] => {
+            let query = keyfob::text::Escaped(query);
             eprintln!("keyfob: no account matches '{query}' (see 'keyfob list')");
             Err(super::Exit(1).into())
         }
         several => {
             eprintln!(
-                "keyfob: {} accounts match '{query}'; be more specific:",
-                several.len()
+                "keyfob: {} accounts match '{}'; be more specific:",
+                several.len(),
+                keyfob::text::Escaped(query)
             );
             for account in several.iter().filter_map(|i| accounts.get(*i)) {
                 eprintln!("  {}", account.label());

@@ -70,7 +70,7 @@ pub fn run(ctx: &Context, args: EditArgs) -> anyhow::Result<ExitCode> {
         edited.name = name.trim().to_string();
     }
     if let Some(secret) = &args.secret {
-        edited.secret = Secret::from_base32(secret).context("reading --secret")?;
+        edited.secret = Secret::from_base32(secret).context(super::add::SECRET_HINT)?;
     }
     if let Some(algorithm) = &args.algorithm {
         edited.algorithm = Algorithm::parse(algorithm)?;
@@ -104,7 +104,7 @@ pub fn run(ctx: &Context, args: EditArgs) -> anyhow::Result<ExitCode> {
     if let Some(favorite) = args.favorite {
         edited.favorite = favorite;
     }
-    edited.validate()?;
+    edited.check_input()?;
     if &edited == account {
         eprintln!("Nothing to change.");
         return Ok(ExitCode::SUCCESS);

@@ -158,7 +158,11 @@ pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
             let batch_id = i32::from_le_bytes(random) & i32::MAX;
             let migration = google_migration::encode_batches(&accounts, GOOGLE_PER_QR, batch_id);
             for skipped in &migration.skipped {
-                eprintln!("not exported: {}: {}", skipped.label(), skipped.reason);
+                eprintln!(
+                    "not exported: {}: {}",
+                    skipped.label(),
+                    keyfob::text::Escaped(&skipped.reason)
+                );
             }
             exported.retain(|a| {
                 !migration

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use keyfob::import::Format;
 use keyfob::import::session::{self, Credentials, InputError, Outcome};
+use keyfob::text::{Escaped, escape_path};
 use keyfob::vault::Key;
 use secrecy::ExposeSecret;
 use zeroize::Zeroizing;
@@ -140,8 +141,9 @@ pub fn run(ctx: &Context, args: ImportArgs) -> anyhow::Result<ExitCode> {
             }
             writeln!(
                 stderr,
-                "keyfob: '{}': {message}{}",
-                report.path.display(),
+                "keyfob: '{}': {}{}",
+                escape_path(&report.path),
+                Escaped(&message),
                 hint(error, from_file)
             )?;
         }
@@ -184,10 +186,10 @@ fn read_with_password(
             return result;
         }
         if wrong {
-            eprintln!("Wrong password for '{}'.", path.display());
+            eprintln!("Wrong password for '{}'.", escape_path(path));
         }
         tries += 1;
-        match passphrase::prompt(&format!("Password of '{}': ", path.display())) {
+        match passphrase::prompt(&format!("Password of '{}': ", escape_path(path))) {
             Ok(secret) => {
                 credentials.password =
                     Some(Zeroizing::new(secret.expose_secret().as_bytes().to_vec()))
@@ -223,7 +225,7 @@ fn summary(reports: &[FileReport], dry_run: bool) -> String {
     let (mut added, mut duplicates, mut failed) = (0, 0, 0);
     let verb = if dry_run { "would add" } else { "added" };
     for report in reports {
-        let name = report.path.display();
+        let name = escape_path(&report.path);
         match &report.result {
             Err(_) => {
                 // The error itself went to stderr.
@@ -261,7 +263,7 @@ fn summary(reports: &[FileReport], dry_run: bool) -> String {
                         out,
                         "  not imported: {}: {}",
                         skipped.label(),
-                        skipped.reason
+                        Escaped(&skipped.reason)
                     );
                 }
             }

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use keyfob::text::escape;
 use keyfob::{Account, Kind};
 use serde_json::json;
 
@@ -55,9 +56,21 @@ pub fn run(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
         eprintln!("The vault is empty. Add accounts with 'keyfob add' or 'keyfob import'.");
         return Ok(ExitCode::SUCCESS);
     }
-    let width = accounts
+    // Account text is shown escaped: a control character in it would drive the terminal.
+    let rows: Vec<[String; 3]> = accounts
         .iter()
-        .map(|a| a.issuer.chars().count())
+        .map(|a| {
+            let tags: Vec<_> = a.tags.iter().map(|t| escape(t)).collect();
+            [
+                escape(&a.issuer).into_owned(),
+                escape(&a.name).into_owned(),
+                tags.join(","),
+            ]
+        })
+        .collect();
+    let width = rows
+        .iter()
+        .map(|[issuer, ..]| issuer.chars().count())
         .max()
         .unwrap_or(0)
         .clamp(6, 30);
@@ -66,16 +79,12 @@ pub fn run(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
         "{:<width$}  {:<30}  {:<5}  TAGS",
         "ISSUER", "NAME", "TYPE"
     )?;
-    for account in accounts {
+    for (account, [issuer, name, tags]) in accounts.iter().zip(&rows) {
         let star = if account.favorite { "*" } else { "" };
         writeln!(
             out,
-            "{:<width$}  {:<30}  {:<5}  {}{}",
-            account.issuer,
-            account.name,
+            "{issuer:<width$}  {name:<30}  {:<5}  {tags}{star}",
             account.kind.name(),
-            account.tags.join(","),
-            star
         )?;
     }
     drop(out);

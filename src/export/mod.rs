@@ -34,7 +34,7 @@ pub enum ExportError {
     #[error("could not write the export")]
     Io(#[from] std::io::Error),
     /// An export format name keyfob does not know.
-    #[error("unknown export format '{0}' (keyfob supports paper, age, uris, google-qr and aegis)")]
+    #[error("unknown export format '{}' (keyfob supports paper, age, uris, google-qr and aegis)", crate::text::Escaped(.0))]
     UnknownFormat(String),
     /// There is nothing to export.
     #[error("there are no accounts to export")]

@@ -61,7 +61,7 @@ pub fn parse_microsoft_authenticator_at(path: &Path, now: i64) -> Result<Importe
         super::check_size(size)?;
         std::fs::copy(&wal, dir.path().join("PhoneFactor-wal")).map_err(io(&wal))?;
     }
-    read_database(&copy, now)
+    read_database(&copy, now).map(Imported::screened)
 }
 
 /// Reads the database from the bytes of the main file alone (rows still in a

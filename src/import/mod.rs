@@ -207,12 +207,14 @@ impl Skipped {
         }
     }
 
-    /// `Issuer (name)`, `Issuer`, `name` or `(unnamed)`.
+    /// `Issuer (name)`, `Issuer`, `name` or `(unnamed)`, escaped like
+    /// [`Account::label`] so that it is safe to show.
     pub fn label(&self) -> String {
+        use crate::text::Escaped;
         match (self.issuer.is_empty(), self.name.is_empty()) {
-            (false, false) => format!("{} ({})", self.issuer, self.name),
-            (false, true) => self.issuer.clone(),
-            (true, false) => self.name.clone(),
+            (false, false) => format!("{} ({})", Escaped(&self.issuer), Escaped(&self.name)),
+            (false, true) => Escaped(&self.issuer).to_string(),
+            (true, false) => Escaped(&self.name).to_string(),
             (true, true) => "(unnamed)".to_string(),
         }
     }
@@ -264,7 +266,7 @@ pub enum ImportError {
         limit: usize,
     },
     /// The file asks for key-derivation work or memory beyond keyfob's limits.
-    #[error("{format}: key derivation parameters out of range ({detail})")]
+    #[error("{format}: key derivation parameters out of range ({})", crate::text::Escaped(.detail))]
     KdfParameters {
         /// The source format.
         format: Format,
@@ -272,7 +274,7 @@ pub enum ImportError {
         detail: String,
     },
     /// The file is damaged or not what its format says.
-    #[error("{format}: malformed file: {reason}")]
+    #[error("{format}: malformed file: {}", crate::text::Escaped(.reason))]
     Malformed {
         /// The source format.
         format: Format,
@@ -280,7 +282,7 @@ pub enum ImportError {
         reason: String,
     },
     /// Reading or copying a file failed.
-    #[error("cannot read '{}'", path.display())]
+    #[error("cannot read '{}'", crate::text::escape_path(path))]
     Io {
         /// The file.
         path: PathBuf,
@@ -455,7 +457,7 @@ pub fn parse(
     now: i64,
 ) -> Result<Imported, ImportError> {
     check_size(bytes.len() as u64)?;
-    match format {
+    let imported = match format {
         Format::GoogleMigration => google_migration::parse_text(text(bytes, format)?, now),
         Format::MicrosoftAuthenticator => microsoft_authenticator::parse_bytes(bytes, now),
         Format::Aegis => aegis::parse(bytes, password, now),
@@ -476,6 +478,32 @@ pub fn parse(
         Format::Ente | Format::OtpauthList => text::parse(text(bytes, format)?, format, now),
         Format::Proton => proton::parse(bytes, password, now),
         Format::AuthenticatorPro => authenticator_pro::parse(bytes, password, now),
+    }?;
+    Ok(imported.screened())
+}
+
+impl Imported {
+    /// The same result with every account that may not enter a vault
+    /// ([`Account::check_input`]: control characters in its text, an exhausted
+    /// counter) moved to [`skipped`](Self::skipped) with the reason. Every
+    /// importer's result passes through here, so a hostile entry costs only itself.
+    pub fn screened(mut self) -> Self {
+        let incoming = std::mem::take(&mut self.accounts);
+        for mut account in incoming {
+            // Notes written on Windows end their lines with CR LF; a bare CR stays refused.
+            if account.note.contains("\r\n") {
+                account.note = account.note.replace("\r\n", "\n");
+            }
+            match account.check_input() {
+                Ok(()) => self.accounts.push(account),
+                Err(error) => self.skipped.push(Skipped::new(
+                    &account.issuer,
+                    &account.name,
+                    error.to_string(),
+                )),
+            }
+        }
+        self
     }
 }
 

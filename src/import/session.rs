@@ -86,8 +86,9 @@ pub enum InputError {
     #[error(transparent)]
     Qr(#[from] QrError),
     /// A keyfob backup could not be opened.
+    /// The message includes the vault error, so it is not also the source (it would print twice).
     #[error("keyfob backup: {0}")]
-    Backup(#[source] vault::VaultError),
+    Backup(vault::VaultError),
     /// A keyfob backup needs a passphrase or identity.
     #[error("the keyfob backup is encrypted: a passphrase is needed")]
     BackupPasswordRequired,

@@ -69,7 +69,9 @@ impl fmt::Debug for Code {
 }
 
 /// The code of `account` at unix time `now`. For HOTP this is the code for the
-/// stored counter; the caller advances and saves the counter afterwards.
+/// stored counter; the caller advances and saves the counter afterwards. A counter
+/// at `u64::MAX` cannot advance, so it is refused ([`AccountError::CounterExhausted`])
+/// rather than giving the same code on every call.
 pub fn generate(account: &Account, now: u64) -> Result<Code, OtpError> {
     let secret = account.secret.expose();
     match account.kind {
@@ -83,11 +85,14 @@ pub fn generate(account: &Account, now: u64) -> Result<Code, OtpError> {
                 valid_until: Some((step + 1).saturating_mul(u64::from(period))),
             })
         }
-        Kind::Hotp { counter } => Ok(Code {
-            text: hotp(secret, counter, account.algorithm, account.digits)?,
-            period: None,
-            valid_until: None,
-        }),
+        Kind::Hotp { counter } => {
+            account::check_counter(counter)?;
+            Ok(Code {
+                text: hotp(secret, counter, account.algorithm, account.digits)?,
+                period: None,
+                valid_until: None,
+            })
+        }
         Kind::Steam => {
             let step = now / 30;
             Ok(Code {

@@ -438,6 +438,21 @@ pub struct App {
     pub quit: bool,
     haystacks: Vec<Utf32String>,
     matcher: Matcher,
+    /// Saves handed to the worker, and save results received (they come back in order).
+    saves_sent: u64,
+    saves_done: u64,
+    /// HOTP codes waiting for the save of their advanced counter: shown and copied
+    /// only once that save succeeded, so a code is never given out twice.
+    pending_hotp: Vec<PendingHotp>,
+}
+
+/// A HOTP code computed but not yet shown (see [`App::pending_hotp`]).
+struct PendingHotp {
+    /// The number of the save that must succeed first (`saves_sent` after it).
+    save: u64,
+    id: AccountId,
+    code: Zeroizing<String>,
+    label: String,
 }
 
 impl App {
@@ -469,6 +484,9 @@ impl App {
             quit: false,
             haystacks: Vec::new(),
             matcher: Matcher::new(Config::DEFAULT),
+            saves_sent: 0,
+            saves_done: 0,
+            pending_hotp: Vec::new(),
         }
     }
 
@@ -545,6 +563,7 @@ impl App {
         self.haystacks = Vec::new();
         self.visible = Vec::new();
         self.hotp_codes.clear();
+        self.pending_hotp.clear();
         self.query.clear();
         self.selected = 0;
         self.popup = None;
@@ -564,7 +583,43 @@ impl App {
     fn save(&mut self, message: &str) -> Vec<Effect> {
         self.reindex();
         self.busy = Some(format!("{SAVING}{message}"));
+        self.saves_sent += 1;
         vec![Effect::Save(self.accounts.clone())]
+    }
+
+    /// Counts a save result and settles the HOTP codes that waited for it: on
+    /// success they are shown and copied, on failure dropped unseen (`failed` is
+    /// then the message to show).
+    fn save_finished(&mut self, failed: Option<String>) -> Vec<Effect> {
+        self.saves_done += 1;
+        let done = self.saves_done;
+        let (settled, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending_hotp)
+            .into_iter()
+            .partition(|p| p.save <= done);
+        self.pending_hotp = waiting;
+        match failed {
+            Some(message) if settled.is_empty() => {
+                self.error(message);
+                Vec::new()
+            }
+            Some(message) => {
+                self.error(format!(
+                    "{message}\n\nThe HOTP code was not shown or copied, because its counter \
+                     could not be saved. Press Ctrl-L and unlock to reload the vault, then try again."
+                ));
+                Vec::new()
+            }
+            None => settled
+                .into_iter()
+                .map(|p| {
+                    self.hotp_codes.insert(p.id, p.code.clone());
+                    Effect::Copy {
+                        code: p.code,
+                        label: p.label,
+                    }
+                })
+                .collect(),
+        }
     }
 }
 
@@ -735,8 +790,9 @@ fn worker_event(app: &mut App, event: WorkerEvent) -> Vec<Effect> {
             if app.unlocked() {
                 app.reminder = reminder;
             }
+            return app.save_finished(None);
         }
-        WorkerEvent::SaveFailed(message) => app.error(message),
+        WorkerEvent::SaveFailed(message) => return app.save_finished(Some(message)),
         WorkerEvent::Scanned(Ok(accounts)) => {
             let mut added = 0;
             let mut duplicates = 0;
@@ -1023,9 +1079,17 @@ fn copy_selected(app: &mut App) -> Vec<Effect> {
             };
             account.modified = now;
             let id = account.id.clone();
-            app.hotp_codes.insert(id, code.clone());
-            let mut effects = app.save("HOTP counter");
-            effects.push(Effect::Copy { code, label });
+            // The code on show was spent; the next one is shown and copied by
+            // `save_finished` once its counter is on disk.
+            app.hotp_codes.remove(&id);
+            let effects = app.save("HOTP counter");
+            let save = app.saves_sent;
+            app.pending_hotp.push(PendingHotp {
+                save,
+                id,
+                code,
+                label,
+            });
             effects
         }
         _ => match codes(account, now) {
@@ -1176,8 +1240,12 @@ pub fn account_from_fields(form: &AccountForm, now: i64) -> Result<Account, Stri
 
 fn submit_add(app: &mut App, mut form: AccountForm) -> Vec<Effect> {
     let source = form.text(add_field::SOURCE).trim().to_string();
+    let checked = |account: Account| match account.check_input() {
+        Ok(()) => Ok(account),
+        Err(e) => Err(e.to_string()),
+    };
     let result = if source.is_empty() {
-        account_from_fields(&form, app.now)
+        account_from_fields(&form, app.now).and_then(checked)
     } else if source.to_ascii_lowercase().starts_with("otpauth") {
         let tags = parse_tags(form.text(add_field::TAGS));
         keyfob::uri::parse(&source, app.now)
@@ -1186,6 +1254,7 @@ fn submit_add(app: &mut App, mut form: AccountForm) -> Vec<Effect> {
                 account
             })
             .map_err(|e| e.to_string())
+            .and_then(checked)
     } else {
         let path = PathBuf::from(expand_home(&source));
         if !path.is_file() {
@@ -1256,7 +1325,7 @@ fn submit_edit(app: &mut App, mut form: AccountForm, id: &AccountId) -> Vec<Effe
     edited.tags = parse_tags(form.text(edit_field::TAGS));
     edited.note = form.text(edit_field::NOTE).to_string();
     edited.modified = app.now;
-    if let Err(e) = edited.validate() {
+    if let Err(e) = edited.check_input() {
         form.error = Some(e.to_string());
         app.screen = Screen::Form(form);
         return Vec::new();

@@ -372,24 +372,83 @@ fn hotp_shows_a_code_only_when_asked_and_saves_the_counter() {
     let mut app = unlocked();
     type_text(&mut app, "bank");
     let before = app.accounts[3].clone();
-    assert!(!draw(&app, 80, 24).contains(&code_at(&before, NOW)[..3]) || app.hotp_codes.is_empty());
+    let code = code_at(&before, NOW);
+    let grouped = format!("{} {}", &code[..3], &code[3..]);
+    assert!(!draw(&app, 80, 24).contains(&grouped));
     let effects = press(&mut app, &[key(KeyCode::Enter)]);
     let names: Vec<String> = effects.iter().map(|e| format!("{e:?}")).collect();
-    assert_eq!(names, ["Save", "Copy"]);
+    assert_eq!(
+        names,
+        ["Save"],
+        "nothing is copied before the counter is saved"
+    );
     match &effects[..] {
-        [Effect::Save(accounts), Effect::Copy { code, .. }] => {
-            assert_eq!(accounts[3].kind, Kind::Hotp { counter: 8 });
-            assert_eq!(code.as_str(), code_at(&before, NOW));
-        }
+        [Effect::Save(accounts)] => assert_eq!(accounts[3].kind, Kind::Hotp { counter: 8 }),
         _ => unreachable!(),
     }
     assert_eq!(app.accounts[3].kind, Kind::Hotp { counter: 8 });
-    let screen = draw(&app, 80, 24);
-    let code = code_at(&before, NOW);
     assert!(
-        screen.contains(&format!("{} {}", &code[..3], &code[3..])),
+        !draw(&app, 80, 24).contains(&grouped),
+        "not shown while saving"
+    );
+
+    let effects = update(
+        &mut app,
+        Action::Worker(WorkerEvent::Saved { reminder: None }),
+    );
+    match &effects[..] {
+        [Effect::Copy { code: copied, .. }] => assert_eq!(copied.as_str(), code),
+        other => panic!("expected one copy after the save, got {other:?}"),
+    }
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains(&grouped), "{screen}");
+}
+
+#[test]
+fn hotp_code_of_a_failed_save_is_never_shown_or_copied() {
+    let mut app = unlocked();
+    let (jobs, rx) = mpsc::channel::<Job>();
+    let mut clip = Fake::default();
+    type_text(&mut app, "bank");
+    let first = code_at(&app.accounts[3], NOW);
+    super::dispatch(&mut app, Action::Submit, &jobs, &mut clip);
+    assert!(matches!(rx.try_recv(), Ok(Job::Save(_))));
+    assert_eq!(clip.content, None, "copied before the counter was saved");
+    // The worker reports what the vault said: another keyfob changed the file.
+    let refused = keyfob::vault::VaultError::ChangedOnDisk.to_string();
+    super::dispatch(
+        &mut app,
+        Action::Worker(WorkerEvent::SaveFailed(refused.clone())),
+        &jobs,
+        &mut clip,
+    );
+    assert_eq!(
+        clip.content, None,
+        "a code whose counter was not saved was copied"
+    );
+    assert!(app.hotp_codes.is_empty(), "the unsaved code is on show");
+    let screen = draw(&app, 100, 30);
+    assert!(
+        !screen.contains(&format!("{} {}", &first[..3], &first[3..])),
         "{screen}"
     );
+    match &app.popup {
+        Some(Popup::Error(message)) => {
+            assert!(message.starts_with(&refused), "{message}");
+            assert!(
+                message.contains("not shown or copied") && message.contains("Ctrl-L and unlock"),
+                "{message}"
+            );
+        }
+        _ => panic!("no error popup after the failed save"),
+    }
+    // A later successful save (of something else) does not bring the dropped code back.
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::Saved { reminder: None }),
+    );
+    assert_eq!(clip.content, None);
+    assert!(app.hotp_codes.is_empty());
 }
 
 #[test]

@@ -80,9 +80,10 @@ pub enum VaultError {
         /// Work factor (log2 N) required by the file.
         work_factor: u8,
     },
-    /// An account in the document is invalid.
+    /// An account in the document is invalid. Its message includes the account
+    /// error, which is therefore not also exposed as the source (it would print twice).
     #[error("the vault holds an invalid account: {0}")]
-    InvalidAccount(#[from] AccountError),
+    InvalidAccount(AccountError),
     /// The file is larger than any plausible vault.
     #[error("the file is too large to be a keyfob vault")]
     TooLarge,
@@ -134,11 +135,17 @@ pub enum VaultError {
     )]
     IdentityInvalid,
     /// A backup recipient is not an age X25519 public key.
-    #[error("'{0}' is not an age recipient (expected a public key starting with 'age1')")]
+    #[error("'{}' is not an age recipient (expected a public key starting with 'age1')", crate::text::Escaped(.0))]
     RecipientInvalid(String),
     /// No location for the vault could be determined.
     #[error("no home or data directory found; pass --vault PATH or set KEYFOB_VAULT")]
     NoLocation,
+}
+
+impl From<AccountError> for VaultError {
+    fn from(error: AccountError) -> Self {
+        VaultError::InvalidAccount(error)
+    }
 }
 
 /// Vault-level metadata.
