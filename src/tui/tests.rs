@@ -562,6 +562,35 @@ fn edit_changes_tags_and_name() {
 }
 
 #[test]
+fn add_and_edit_forms_refuse_control_and_bidi_characters() {
+    let form_error = |app: &App| match &app.screen {
+        Screen::Form(form) => form.error.clone().unwrap_or_default(),
+        _ => panic!("the form was left"),
+    };
+    let mut app = unlocked();
+    press(&mut app, &[ctrl('n')]);
+    update(
+        &mut app,
+        Action::Paste("otpauth://totp/Acme:me%1B%5B2J?secret=JBSWY3DPEHPK3PXQ".into()),
+    );
+    assert!(press(&mut app, &[key(KeyCode::Enter)]).is_empty());
+    assert_eq!(
+        form_error(&app),
+        "the name contains the control character '\\x1b'"
+    );
+    press(&mut app, &[key(KeyCode::Esc)]);
+
+    press(&mut app, &[ctrl('e'), ctrl('u')]);
+    update(&mut app, Action::Paste("bob\u{202e}gnp.exe".into()));
+    assert!(press(&mut app, &[key(KeyCode::Enter)]).is_empty());
+    assert_eq!(
+        form_error(&app),
+        "the issuer contains the control character '\\u{202e}'"
+    );
+    assert_eq!(app.accounts[0].issuer, "GitHub", "the account was changed");
+}
+
+#[test]
 fn create_asks_twice_and_reports_a_mismatch() {
     let mut app = App::new(settings(), false, NOW);
     type_text(&mut app, "one two three");
