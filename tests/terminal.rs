@@ -74,6 +74,11 @@ fn assert_inert(what: &str, bytes: &[u8]) {
     assert!(bad.is_empty(), "{what} printed raw {bad:?}:\n{text}");
 }
 
+/// Fails showing the whole text when `needle` is not in it.
+fn assert_has(text: &str, needle: &str) {
+    assert!(text.contains(needle), "'{needle}' not in:\n{text}");
+}
+
 struct Run {
     ok: bool,
     stdout: String,
@@ -133,11 +138,7 @@ fn hostile_account_text_is_escaped_on_every_output_path() {
     // code: ambiguous (candidates listed) and no match (the query echoed back).
     let ambiguous = run(&env, &["code", "evil"]);
     assert!(!ambiguous.ok);
-    assert!(
-        ambiguous.stderr.contains(&format!("  {label}")),
-        "{}",
-        ambiguous.stderr
-    );
+    assert_has(&ambiguous.stderr, &format!("  {label}"));
     assert!(
         ambiguous
             .stderr
@@ -145,12 +146,7 @@ fn hostile_account_text_is_escaped_on_every_output_path() {
     );
     let none = run(&env, &["code", "nothing\u{1b}[2J\u{7}"]);
     assert!(!none.ok);
-    assert!(
-        none.stderr
-            .contains("no account matches 'nothing\\x1b[2J\\x07'"),
-        "{}",
-        none.stderr
-    );
+    assert_has(&none.stderr, "no account matches 'nothing\\x1b[2J\\x07'");
 
     // show --qr prints the label under the code.
     let show = run(&env, &["show", &id, "--qr"]);
@@ -162,12 +158,7 @@ fn hostile_account_text_is_escaped_on_every_output_path() {
         &["add", "--issuer", "Again", "--secret", "JBSWY3DPEHPK3PXP"],
     );
     assert!(!dup.ok);
-    assert!(
-        dup.stderr
-            .contains(&format!("already in the vault as '{label}'")),
-        "{}",
-        dup.stderr
-    );
+    assert_has(&dup.stderr, &format!("already in the vault as '{label}'"));
 
     // remove: the refusal without --yes, and the confirmation.
     let refused = env
@@ -222,11 +213,9 @@ fn hostile_account_text_is_escaped_on_every_output_path() {
     let second_id = id_of(&env, ISSUER);
     let edit = run(&env, &["edit", &second_id, "--favorite", "true"]);
     assert!(!edit.ok);
-    assert!(
-        edit.stderr
-            .contains("the issuer contains the control character '\\x1b'"),
-        "{}",
-        edit.stderr
+    assert_has(
+        &edit.stderr,
+        "the issuer contains the control character '\\x1b'",
     );
     let fixed = run(
         &env,
@@ -256,15 +245,12 @@ fn import_reports_escape_entries_file_names_and_reasons() {
     .unwrap();
     let out = run(&env, &["import", dir.to_str().unwrap()]);
     assert!(out.ok, "{}", out.stderr);
-    assert!(out.stdout.contains("list\\x1b[2J.txt"), "{}", out.stdout);
-    assert!(
-        out.stdout.contains(
-            "not imported: Evil\\x1b]52 (bob\\u{202e}gnp.exe): the issuer contains the control character '\\x1b'"
-        ),
-        "{}",
-        out.stdout
+    assert_has(&out.stdout, "list\\x1b[2J.txt");
+    assert_has(
+        &out.stdout,
+        "not imported: Evil\\x1b]52 (bob\\u{202e}gnp.exe): the issuer contains the control character '\\x1b'",
     );
-    assert!(out.stdout.contains("added: Good (alice)"), "{}", out.stdout);
+    assert_has(&out.stdout, "added: Good (alice)");
     let issuers: Vec<_> = env.list().iter().map(|a| a["issuer"].clone()).collect();
     assert_eq!(issuers, ["Good"]);
 
@@ -355,11 +341,9 @@ fn control_characters_are_refused_at_input_with_the_field_named() {
     ] {
         let out = run(&env, &["edit", "multi", flag, value]);
         assert!(!out.ok, "{flag} accepted");
-        assert!(
-            out.stderr
-                .contains(&format!("the {field} contains the control character")),
-            "{}",
-            out.stderr
+        assert_has(
+            &out.stderr,
+            &format!("the {field} contains the control character"),
         );
     }
     assert_eq!(
@@ -391,12 +375,9 @@ fn importers_skip_entries_with_control_characters_in_tags_or_notes() {
     std::fs::write(&file, doc.to_string()).unwrap();
     let out = run(&env, &["import", file.to_str().unwrap()]);
     assert!(out.ok, "{}", out.stderr);
-    assert!(
-        out.stdout.contains(
-            "not imported: Hostile (me): the note contains the control character '\\x1b'"
-        ),
-        "{}",
-        out.stdout
+    assert_has(
+        &out.stdout,
+        "not imported: Hostile (me): the note contains the control character '\\x1b'",
     );
     let list = env.list();
     assert_eq!(list.len(), 1);
@@ -440,12 +421,9 @@ fn an_exhausted_hotp_counter_is_refused() {
     let file = env.path("list.txt");
     std::fs::write(&file, format!("{uri}\n")).unwrap();
     let import = run(&env, &["import", file.to_str().unwrap()]);
-    assert!(
-        import
-            .stdout
-            .contains("not imported: Bank (me): the HOTP counter is exhausted"),
-        "{}",
-        import.stdout
+    assert_has(
+        &import.stdout,
+        "not imported: Bank (me): the HOTP counter is exhausted",
     );
     assert!(env.list().is_empty());
 
@@ -477,16 +455,8 @@ fn an_exhausted_hotp_counter_is_refused() {
         let again = run(&env, &["code", "h"]);
         assert!(!again.ok, "printed {}", again.stdout);
         assert_eq!(again.stdout, "");
-        assert!(
-            again.stderr.contains("the HOTP counter is exhausted"),
-            "{}",
-            again.stderr
-        );
-        assert!(
-            again.stderr.contains("set it up again at the service"),
-            "{}",
-            again.stderr
-        );
+        assert_has(&again.stderr, "the HOTP counter is exhausted");
+        assert_has(&again.stderr, "set it up again at the service");
     }
     assert_eq!(
         std::fs::read(env.vault()).unwrap(),
@@ -519,13 +489,8 @@ fn code_at_is_refused_for_hotp_without_spending_the_counter() {
     let out = run(&env, &["code", "bank", "--at", "1000"]);
     assert!(!out.ok, "printed {}", out.stdout);
     assert_eq!(out.stdout, "");
-    assert!(
-        out.stderr
-            .contains("--at applies to TOTP and Steam accounts"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("'Bank' is HOTP"), "{}", out.stderr);
+    assert_has(&out.stderr, "--at applies to TOTP and Steam accounts");
+    assert_has(&out.stderr, "'Bank' is HOTP");
     assert_eq!(
         std::fs::read(env.vault()).unwrap(),
         before,
@@ -551,7 +516,7 @@ fn secret_errors_name_the_problem_once_and_the_fix() {
         "{}",
         uri.stderr
     );
-    assert!(uri.stderr.contains("copy it again"), "{}", uri.stderr);
+    assert_has(&uri.stderr, "copy it again");
     let bad = run(&env, &["add", "otpauth://totp/Acme:me?secret=ABC1"]);
     assert_eq!(
         bad.stderr.matches("not valid base32").count(),
@@ -567,11 +532,7 @@ fn secret_errors_name_the_problem_once_and_the_fix() {
         "{}",
         flag.stderr
     );
-    assert!(
-        flag.stderr.contains("give the base32 key the site shows"),
-        "{}",
-        flag.stderr
-    );
+    assert_has(&flag.stderr, "give the base32 key the site shows");
     // Every line of the message says something new: no part repeats the one before.
     for out in [&uri, &bad, &flag] {
         let parts: Vec<&str> = out.stderr.trim().split(": ").collect();

@@ -164,23 +164,38 @@ impl Drop for Ui {
     }
 }
 
+/// `keyfob ARGS` on the vault with the identity, which must succeed; its stdout.
+fn cli_on(vault: &Path, identity: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .env_remove("KEYFOB_VAULT")
+        .env_remove("KEYFOB_PASSPHRASE_FILE")
+        .env_remove("KEYFOB_IDENTITY")
+        .arg("--vault")
+        .arg(vault)
+        .arg("--identity")
+        .arg(identity)
+        .args(args)
+        .assert()
+        .success();
+    String::from_utf8(out.get_output().stdout.clone()).unwrap()
+}
+
+/// The terminal UI on the vault, unlocked by the identity, with extra environment.
+fn ui_on(dir: &Path, vault: &Path, identity: &Path, env: &[(&str, &str)]) -> Ui {
+    let args = [
+        "--vault",
+        vault.to_str().unwrap(),
+        "--identity",
+        identity.to_str().unwrap(),
+    ];
+    Ui::start(dir, &args, env)
+}
+
 /// A vault encrypted to a fresh identity (fast: no scrypt), with two accounts.
 fn identity_vault(dir: &Path) -> (PathBuf, PathBuf) {
     let vault = dir.join("vault.age");
     let identity = dir.join("identity.txt");
-    let cli = |args: &[&str]| {
-        Command::new(BIN)
-            .env_remove("KEYFOB_VAULT")
-            .env_remove("KEYFOB_PASSPHRASE_FILE")
-            .env_remove("KEYFOB_IDENTITY")
-            .arg("--vault")
-            .arg(&vault)
-            .arg("--identity")
-            .arg(&identity)
-            .args(args)
-            .assert()
-            .success();
-    };
+    let cli = |args: &[&str]| cli_on(&vault, &identity, args);
     cli(&["init"]);
     cli(&[
         "add",
@@ -277,14 +292,10 @@ fn create_a_vault_and_add_an_account() {
 fn unlock_search_and_copy() {
     let dir = tempfile::tempdir().unwrap();
     let (vault, identity) = identity_vault(dir.path());
-    let mut ui = Ui::start(
+    let mut ui = ui_on(
         dir.path(),
-        &[
-            "--vault",
-            vault.to_str().unwrap(),
-            "--identity",
-            identity.to_str().unwrap(),
-        ],
+        &vault,
+        &identity,
         &[("KEYFOB_CLIPBOARD", "osc52")],
     );
     ui.wait_for("GitHub");
@@ -334,16 +345,7 @@ fn unlock_search_and_copy() {
 fn idle_lock_and_unlock_again() {
     let dir = tempfile::tempdir().unwrap();
     let (vault, identity) = identity_vault(dir.path());
-    let mut ui = Ui::start(
-        dir.path(),
-        &[
-            "--vault",
-            vault.to_str().unwrap(),
-            "--identity",
-            identity.to_str().unwrap(),
-        ],
-        &[("KEYFOB_LOCK_AFTER", "2")],
-    );
+    let mut ui = ui_on(dir.path(), &vault, &identity, &[("KEYFOB_LOCK_AFTER", "2")]);
     ui.wait_for("GitHub");
     let screen = ui.wait_for("The vault is locked.");
     assert!(!screen.contains("GitHub"), "{screen}");
@@ -364,20 +366,7 @@ fn flat(screen: &str) -> String {
 fn hotp_code_is_not_shown_or_copied_when_its_counter_cannot_be_saved() {
     let dir = tempfile::tempdir().unwrap();
     let (vault, identity) = identity_vault(dir.path());
-    let cli = |args: &[&str]| -> String {
-        let out = Command::new(BIN)
-            .env_remove("KEYFOB_VAULT")
-            .env_remove("KEYFOB_PASSPHRASE_FILE")
-            .env_remove("KEYFOB_IDENTITY")
-            .arg("--vault")
-            .arg(&vault)
-            .arg("--identity")
-            .arg(&identity)
-            .args(args)
-            .assert()
-            .success();
-        String::from_utf8(out.get_output().stdout.clone()).unwrap()
-    };
+    let cli = |args: &[&str]| cli_on(&vault, &identity, args);
     cli(&[
         "add",
         "--issuer",
@@ -398,14 +387,10 @@ fn hotp_code_is_not_shown_or_copied_when_its_counter_cannot_be_saved() {
         .unwrap()
     };
     let grouped = |code: &str| format!("{} {}", &code[..3], &code[3..]);
-    let mut ui = Ui::start(
+    let mut ui = ui_on(
         dir.path(),
-        &[
-            "--vault",
-            vault.to_str().unwrap(),
-            "--identity",
-            identity.to_str().unwrap(),
-        ],
+        &vault,
+        &identity,
         &[("KEYFOB_CLIPBOARD", "osc52")],
     );
     ui.wait_for("Bank");
