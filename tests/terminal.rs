@@ -79,6 +79,23 @@ fn assert_has(text: &str, needle: &str) {
     assert!(text.contains(needle), "'{needle}' not in:\n{text}");
 }
 
+/// `keyfob ARGS` fails, prints nothing on stdout, says each of `says` on stderr
+/// and leaves the vault file byte-identical.
+fn refused_untouched(env: &Env, args: &[&str], says: &[&str]) {
+    let before = std::fs::read(env.vault()).unwrap();
+    let out = run(env, args);
+    assert!(!out.ok, "{args:?} succeeded");
+    assert_eq!(out.stdout, "", "{args:?} printed");
+    for text in says {
+        assert_has(&out.stderr, text);
+    }
+    assert_eq!(
+        std::fs::read(env.vault()).unwrap(),
+        before,
+        "{args:?} saved"
+    );
+}
+
 struct Run {
     ok: bool,
     stdout: String,
@@ -450,19 +467,16 @@ fn an_exhausted_hotp_counter_is_refused() {
         keyfob::otp::hotp(b"Hello!\xde\xad\xbe\xef", u64::MAX - 1, Algorithm::Sha1, 6).unwrap();
     assert_eq!(first.stdout.trim(), expected);
     assert_eq!(env.list()[0]["counter"], u64::MAX);
-    let before = std::fs::read(env.vault()).unwrap();
     for _ in 0..2 {
-        let again = run(&env, &["code", "h"]);
-        assert!(!again.ok, "printed {}", again.stdout);
-        assert_eq!(again.stdout, "");
-        assert_has(&again.stderr, "the HOTP counter is exhausted");
-        assert_has(&again.stderr, "set it up again at the service");
+        refused_untouched(
+            &env,
+            &["code", "h"],
+            &[
+                "the HOTP counter is exhausted",
+                "set it up again at the service",
+            ],
+        );
     }
-    assert_eq!(
-        std::fs::read(env.vault()).unwrap(),
-        before,
-        "the vault was saved"
-    );
 
     // A vault already holding such a counter (older keyfob) still opens.
     let mut planted = clean("Old", "o", "GEZDGNBVGY3TQOJQ", Kind::Hotp { counter: 0 });
@@ -485,16 +499,10 @@ fn code_at_is_refused_for_hotp_without_spending_the_counter() {
         "--counter",
         "5",
     ]);
-    let before = std::fs::read(env.vault()).unwrap();
-    let out = run(&env, &["code", "bank", "--at", "1000"]);
-    assert!(!out.ok, "printed {}", out.stdout);
-    assert_eq!(out.stdout, "");
-    assert_has(&out.stderr, "--at applies to TOTP and Steam accounts");
-    assert_has(&out.stderr, "'Bank' is HOTP");
-    assert_eq!(
-        std::fs::read(env.vault()).unwrap(),
-        before,
-        "the vault was saved"
+    refused_untouched(
+        &env,
+        &["code", "bank", "--at", "1000"],
+        &["--at applies to TOTP and Steam accounts", "'Bank' is HOTP"],
     );
     assert_eq!(env.list()[0]["counter"], 5);
     let code = run(&env, &["code", "bank"]);
@@ -508,33 +516,29 @@ fn code_at_is_refused_for_hotp_without_spending_the_counter() {
 #[test]
 fn secret_errors_name_the_problem_once_and_the_fix() {
     let env = Env::new();
-    let uri = run(&env, &["add", "otpauth://totp/Acme:me?secret=%3D%3D"]);
-    assert!(!uri.ok);
-    assert_eq!(
-        uri.stderr.matches("the secret is empty").count(),
-        1,
-        "{}",
-        uri.stderr
-    );
-    assert_has(&uri.stderr, "copy it again");
-    let bad = run(&env, &["add", "otpauth://totp/Acme:me?secret=ABC1"]);
-    assert_eq!(
-        bad.stderr.matches("not valid base32").count(),
-        1,
-        "{}",
-        bad.stderr
-    );
-    let flag = run(&env, &["add", "--name", "n", "--secret", " "]);
-    assert!(!flag.ok);
-    assert_eq!(
-        flag.stderr.matches("the secret is empty").count(),
-        1,
-        "{}",
-        flag.stderr
-    );
-    assert_has(&flag.stderr, "give the base32 key the site shows");
-    // Every line of the message says something new: no part repeats the one before.
-    for out in [&uri, &bad, &flag] {
+    let cases: [(&[&str], &str, &str); 3] = [
+        (
+            &["add", "otpauth://totp/Acme:me?secret=%3D%3D"],
+            "the secret is empty",
+            "copy it again",
+        ),
+        (
+            &["add", "otpauth://totp/Acme:me?secret=ABC1"],
+            "not valid base32",
+            "copy it again",
+        ),
+        (
+            &["add", "--name", "n", "--secret", " "],
+            "the secret is empty",
+            "give the base32 key the site shows",
+        ),
+    ];
+    for (args, problem, fix) in cases {
+        let out = run(&env, args);
+        assert!(!out.ok, "{args:?} succeeded");
+        assert_eq!(out.stderr.matches(problem).count(), 1, "{}", out.stderr);
+        assert_has(&out.stderr, fix);
+        // No part of the message repeats the one before.
         let parts: Vec<&str> = out.stderr.trim().split(": ").collect();
         for pair in parts.windows(2) {
             assert_ne!(pair[0], pair[1], "{}", out.stderr);
