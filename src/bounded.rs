@@ -21,12 +21,9 @@ const FIRST_CHUNK: usize = 8 * 1024;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReadError {
-    /// The file could not be opened.
-    #[error("cannot open the file")]
-    Open(#[source] std::io::Error),
-    /// Reading failed part way.
+    /// The file could not be opened or read.
     #[error("cannot read the file")]
-    Read(#[source] std::io::Error),
+    Io(#[source] std::io::Error),
     /// The input holds more than the limit.
     #[error("{}", too_large(*.size, *.limit))]
     TooLarge {
@@ -73,7 +70,7 @@ pub fn human(bytes: u64) -> String {
 /// Any kind of file is read (a FIFO or device named on purpose, such as
 /// `/dev/stdin` or a shell's `<(…)`), and none costs more than `limit + 1` bytes.
 pub fn read_file(path: &Path, limit: u64) -> Result<Zeroizing<Vec<u8>>, ReadError> {
-    let file = File::open(path).map_err(ReadError::Open)?;
+    let file = File::open(path).map_err(ReadError::Io)?;
     let size = file
         .metadata()
         .ok()
@@ -119,7 +116,7 @@ pub fn read_from(
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(ReadError::Read(e)),
+            Err(e) => return Err(ReadError::Io(e)),
         }
     }
     buffer.truncate(filled);
