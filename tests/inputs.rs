@@ -10,7 +10,6 @@
 )]
 
 use std::path::Path;
-use std::process::Output;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
@@ -25,8 +24,11 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 const ALICE: &str = "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=Example";
 const BOB: &str = "otpauth://totp/Other:bob?secret=GEZDGNBVGY3TQOJQ&issuer=Other";
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+/// Runs `cmd` within [`TIMEOUT`]: its exit code (none when killed), stdout, stderr.
+fn run(cmd: &mut Command) -> (Option<i32>, String, String) {
+    let out = cmd.timeout(TIMEOUT).output().unwrap();
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
 }
 
 fn mkfifo(path: &Path) {
@@ -48,12 +50,17 @@ fn dir_with_account(env: &Env) -> std::path::PathBuf {
 /// keyfob, unlocked by the identity, run by `sh` under a virtual memory limit of
 /// `limit_mib` (and a timeout): a runaway allocation fails inside keyfob
 /// (an abort) instead of swapping the machine.
-fn under_memory_limit(env: &Env, limit_mib: u64, args: &[&str], stdin: Option<&str>) -> Output {
+fn under_memory_limit(
+    env: &Env,
+    limit_mib: u64,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> (Option<i32>, String, String) {
     let script = match stdin {
         Some(from) => format!(r#"ulimit -v {}; exec "$0" "$@" < {from}"#, limit_mib * 1024),
         None => format!(r#"ulimit -v {}; exec "$0" "$@""#, limit_mib * 1024),
     };
-    Command::new("sh")
+    run(Command::new("sh")
         .arg("-c")
         .arg(script)
         .arg(assert_cmd::cargo::cargo_bin("keyfob"))
@@ -63,10 +70,7 @@ fn under_memory_limit(env: &Env, limit_mib: u64, args: &[&str], stdin: Option<&s
         .current_dir(env.dir.path())
         .env("KEYFOB_VAULT", env.vault())
         .env_remove("KEYFOB_PASSPHRASE_FILE")
-        .env_remove("KEYFOB_IDENTITY")
-        .timeout(TIMEOUT)
-        .output()
-        .unwrap()
+        .env_remove("KEYFOB_IDENTITY"))
 }
 
 #[test]
@@ -74,15 +78,8 @@ fn import_of_a_directory_skips_a_fifo_by_name_and_imports_the_rest() {
     let env = Env::new();
     let dir = dir_with_account(&env);
     mkfifo(&dir.join("pipe"));
-    let out = env
-        .cmd()
-        .arg("import")
-        .arg(&dir)
-        .timeout(TIMEOUT)
-        .output()
-        .unwrap();
-    let stderr = text(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (code, stdout, stderr) = run(env.cmd().arg("import").arg(&dir));
+    assert_eq!(code, Some(0), "{stderr}");
     assert!(
         stderr.contains(&format!(
             "skipped '{}': not a regular file (FIFO)",
@@ -90,7 +87,7 @@ fn import_of_a_directory_skips_a_fifo_by_name_and_imports_the_rest() {
         )),
         "{stderr}"
     );
-    assert!(text(&out.stdout).contains("Imported 1 account from 1 file."));
+    assert!(stdout.contains("Imported 1 account from 1 file."));
     assert_eq!(env.names(), ["alice"]);
 }
 
@@ -100,20 +97,13 @@ fn verify_of_a_directory_skips_a_fifo_by_name() {
     env.add(&[ALICE]);
     let dir = dir_with_account(&env);
     mkfifo(&dir.join("pipe"));
-    let out = env
-        .cmd()
-        .arg("verify")
-        .arg(&dir)
-        .timeout(TIMEOUT)
-        .output()
-        .unwrap();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let (code, stdout, stderr) = run(env.cmd().arg("verify").arg(&dir));
+    assert_eq!(code, Some(0), "{stderr}");
     assert!(
         stderr.contains("pipe': not a regular file (FIFO)"),
         "{stderr}"
     );
-    assert!(text(&out.stdout).contains("1 of 1 vault accounts are on the backup and identical"));
+    assert!(stdout.contains("1 of 1 vault accounts are on the backup and identical"));
 }
 
 #[test]
@@ -125,15 +115,9 @@ fn a_fifo_named_on_the_command_line_is_still_read() {
         let pipe = pipe.clone();
         std::thread::spawn(move || std::fs::write(pipe, format!("{ALICE}\n{BOB}\n")))
     };
-    let out = env
-        .cmd()
-        .arg("import")
-        .arg(&pipe)
-        .timeout(TIMEOUT)
-        .output()
-        .unwrap();
+    let (code, _, stderr) = run(env.cmd().arg("import").arg(&pipe));
     writer.join().unwrap().unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(env.names(), ["alice", "bob"]);
 }
 
@@ -143,9 +127,8 @@ fn import_of_dev_zero_stops_at_the_size_limit_within_little_memory() {
     let started = Instant::now();
     // 300 MiB of address space: the 64 MiB limit costs at most a 96 MiB buffer
     // while growing; reading without a bound fails to allocate (an abort).
-    let out = under_memory_limit(&env, 300, &["import", "/dev/zero"], None);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (code, _, stderr) = under_memory_limit(&env, 300, &["import", "/dev/zero"], None);
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains(
             "keyfob: '/dev/zero': the input is too large (more than 64 MiB, the most keyfob reads)"
@@ -159,9 +142,8 @@ fn import_of_dev_zero_stops_at_the_size_limit_within_little_memory() {
 #[test]
 fn verify_of_dev_zero_stops_at_the_size_limit_within_little_memory() {
     let env = Env::new();
-    let out = under_memory_limit(&env, 300, &["verify", "/dev/zero"], None);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (code, _, stderr) = under_memory_limit(&env, 300, &["verify", "/dev/zero"], None);
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("reading '/dev/zero': the input is too large (more than 64 MiB"),
         "{stderr}"
@@ -171,26 +153,24 @@ fn verify_of_dev_zero_stops_at_the_size_limit_within_little_memory() {
 #[test]
 fn endless_passphrase_input_is_refused_within_little_memory() {
     let env = Env::new();
-    let out = under_memory_limit(
+    let (code, _, stderr) = under_memory_limit(
         &env,
         300,
         &["import", "--source-passphrase-file", "-", "x"],
         Some("/dev/zero"),
     );
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("the passphrase on standard input is longer than 64 KiB"),
         "{stderr}"
     );
-    let out = under_memory_limit(
+    let (code, _, stderr) = under_memory_limit(
         &env,
         300,
         &["import", "--source-passphrase-file", "/dev/zero", "x"],
         None,
     );
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains(
             "reading the passphrase file '/dev/zero': the input is too large (more than 64 KiB"
@@ -202,14 +182,8 @@ fn endless_passphrase_input_is_refused_within_little_memory() {
 #[test]
 fn an_endless_identity_file_is_refused_as_too_large() {
     let env = Env::new();
-    let out = env
-        .bare()
-        .args(["--identity", "/dev/zero", "list"])
-        .timeout(TIMEOUT)
-        .output()
-        .unwrap();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (code, _, stderr) = run(env.bare().args(["--identity", "/dev/zero", "list"]));
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr
             .contains("could not read the identity file: the input is too large (more than 1 MiB"),
@@ -224,15 +198,8 @@ fn a_symlink_loop_is_named_and_the_rest_imported() {
     // Two links back to the directory: followed blindly they make 2^40 paths.
     std::os::unix::fs::symlink(".", dir.join("loop")).unwrap();
     std::os::unix::fs::symlink("../dir", dir.join("up")).unwrap();
-    let out = env
-        .cmd()
-        .arg("import")
-        .arg(&dir)
-        .timeout(TIMEOUT)
-        .output()
-        .unwrap();
-    let stderr = text(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (code, stdout, stderr) = run(env.cmd().arg("import").arg(&dir));
+    assert_eq!(code, Some(0), "{stderr}");
     for link in ["loop", "up"] {
         assert!(
             stderr.contains(&format!(
@@ -243,7 +210,7 @@ fn a_symlink_loop_is_named_and_the_rest_imported() {
             "{stderr}"
         );
     }
-    assert!(text(&out.stdout).contains("Imported 1 account from 1 file."));
+    assert!(stdout.contains("Imported 1 account from 1 file."));
     assert_eq!(env.names(), ["alice"]);
 }
 
@@ -254,9 +221,8 @@ fn a_second_link_to_a_directory_reads_it_once() {
     std::fs::create_dir(dir.join("sub")).unwrap();
     std::fs::write(dir.join("sub/more.txt"), format!("{BOB}\n")).unwrap();
     std::os::unix::fs::symlink("sub", dir.join("zz-alias")).unwrap();
-    let out = env.cmd().arg("import").arg(&dir).output().unwrap();
-    let stderr = text(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (code, stdout, stderr) = run(env.cmd().arg("import").arg(&dir));
+    assert_eq!(code, Some(0), "{stderr}");
     assert!(
         stderr.contains(&format!(
             "skipped '{}': the same directory as '{}', read already",
@@ -265,7 +231,7 @@ fn a_second_link_to_a_directory_reads_it_once() {
         )),
         "{stderr}"
     );
-    assert!(text(&out.stdout).contains("Imported 2 accounts from 2 files."));
+    assert!(stdout.contains("Imported 2 accounts from 2 files."));
 }
 
 #[test]
@@ -287,15 +253,12 @@ fn an_identity_with_a_bad_checksum_is_called_damaged() {
         .collect();
     assert_ne!(damaged, good);
     std::fs::write(env.path("damaged.txt"), &damaged).unwrap();
-    let out = env
+    let (code, _, stderr) = run(env
         .bare()
         .arg("--identity")
         .arg(env.path("damaged.txt"))
-        .arg("list")
-        .output()
-        .unwrap();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+        .arg("list"));
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains(
             "line 3 of the identity file starts like an age identity ('AGE-SECRET-KEY-1…') but is damaged"
@@ -328,9 +291,8 @@ fn png_header(width: u32, height: u32) -> Vec<u8> {
 fn a_12000_pixel_image_names_its_size_and_the_memory_limit() {
     let env = Env::new();
     std::fs::write(env.path("huge.png"), png_header(12_000, 12_000)).unwrap();
-    let out = env.cmd().arg("import").arg("huge.png").output().unwrap();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (code, _, stderr) = run(env.cmd().arg("import").arg("huge.png"));
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains(
             "the image is 12000x12000 pixels (144 megapixels); decoded it would take 549.3 MiB, more than the 512 MiB keyfob allows for an image: scale it down"
@@ -350,15 +312,8 @@ fn the_paper_sheet_pdf_imports_into_a_fresh_vault() {
         .assert()
         .success();
     let fresh = Env::new();
-    let out = fresh
-        .cmd()
-        .arg("import")
-        .arg(env.path("sheet.pdf"))
-        .timeout(TIMEOUT)
-        .output()
-        .unwrap();
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (code, stdout, stderr) = run(fresh.cmd().arg("import").arg(env.path("sheet.pdf")));
+    assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.contains("sheet.pdf (PDF): 2 added"), "{stdout}");
     let accounts = |e: &Env| {
         let mut all: Vec<_> = Vault::open(&e.vault(), e.key())
@@ -384,15 +339,8 @@ fn a_pdf_without_pdftoppm_says_what_to_install() {
     let empty = env.path("no-programs");
     std::fs::create_dir(&empty).unwrap();
     for command in ["import", "verify"] {
-        let out = env
-            .cmd()
-            .arg(command)
-            .arg("sheet.pdf")
-            .env("PATH", &empty)
-            .output()
-            .unwrap();
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{command}: {stderr}");
+        let (code, _, stderr) = run(env.cmd().arg(command).arg("sheet.pdf").env("PATH", &empty));
+        assert_eq!(code, Some(1), "{command}: {stderr}");
         assert!(
             stderr.contains(
                 "reading a PDF needs poppler's 'pdftoppm' program, which is not installed (install poppler-utils"

@@ -20,7 +20,8 @@ use super::passphrase;
 #[command(
     after_help = "Formats (detected from the content unless --from is given): google, microsoft, aegis, 2fas, \
 andotp, bitwarden, bitwarden-csv, freeotp-plus, ente, proton, authenticator-pro, otpauth; images (PNG, JPEG, GIF, BMP, \
-WebP, TIFF) are scanned for QR codes (otpauth:// and Google Authenticator export codes); keyfob's own age backups are read back."
+WebP, TIFF) are scanned for QR codes (otpauth:// and Google Authenticator export codes); keyfob's own age backups are read back, \
+and its paper sheet PDF too (with poppler's pdftoppm). In directories, hidden files and anything but regular files are skipped."
 )]
 pub struct ImportArgs {
     /// Files or directories to import.
