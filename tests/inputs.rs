@@ -349,3 +349,24 @@ fn a_pdf_without_pdftoppm_says_what_to_install() {
         );
     }
 }
+
+#[test]
+fn a_microsoft_database_through_a_fifo_is_read_once() {
+    let env = Env::new();
+    let pipe = env.path("PhoneFactor");
+    mkfifo(&pipe);
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/microsoft/PhoneFactor");
+    let bytes = std::fs::read(fixture).unwrap();
+    let writer = {
+        let pipe = pipe.clone();
+        std::thread::spawn(move || std::fs::write(pipe, bytes))
+    };
+    // The database used to be opened again by path after the first read: a FIFO
+    // has nothing left to give, and the second open waits for a writer forever.
+    let (code, stdout, stderr) = run(env.cmd().arg("import").arg(&pipe));
+    writer.join().unwrap().unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("(Microsoft Authenticator):"), "{stdout}");
+    assert!(!env.names().is_empty());
+}
