@@ -37,7 +37,7 @@ pub enum QrError {
     Corrupt(#[source] ImageError),
     /// The image is larger than a limit ([`MAX_DIMENSION`] or [`MAX_ALLOC`]).
     #[error(
-        "the image is {width}x{height} pixels ({} megapixels); {limit}: scale it down (a QR code reads well at 1000 to 3000 pixels on a side)",
+        "the image is {width}x{height} pixels{}; {limit}: scale it down (a QR code reads well at 1000 to 3000 pixels on a side)",
         megapixels(*.width, *.height)
     )]
     TooLarge {
@@ -89,13 +89,15 @@ impl std::fmt::Display for SizeLimit {
     }
 }
 
-/// Width times height in megapixels, rounded to a whole number unless small.
+/// ` (N megapixels)` for an image of at least one megapixel, else nothing.
 fn megapixels(width: u32, height: u32) -> String {
     let mp = f64::from(width) * f64::from(height) / 1_000_000.0;
     if mp >= 10.0 {
-        format!("{mp:.0}")
+        format!(" ({mp:.0} megapixels)")
+    } else if mp >= 1.0 {
+        format!(" ({mp:.1} megapixels)")
     } else {
-        format!("{mp:.1}")
+        String::new()
     }
 }
 
