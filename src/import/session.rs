@@ -602,6 +602,47 @@ mod tests {
     }
 
     #[test]
+    fn walks_stop_past_max_files_with_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..=MAX_FILES {
+            std::fs::write(dir.path().join(format!("{i}.txt")), b"").unwrap();
+        }
+        let err = expand_paths(&[dir.path().to_path_buf()]).unwrap_err();
+        assert!(matches!(err, InputError::TooManyFiles), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "the directories hold more than 10000 files, the most keyfob reads in one run"
+        );
+        std::fs::remove_file(dir.path().join("0.txt")).unwrap();
+        let walk = expand_paths(&[dir.path().to_path_buf()]).unwrap();
+        assert_eq!((walk.files.len(), walk.passed_over.len()), (MAX_FILES, 0));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn walks_pass_over_loops_and_name_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().join("top");
+        std::fs::create_dir_all(top.join("sub")).unwrap();
+        std::fs::write(top.join("sub/a.txt"), b"x").unwrap();
+        std::os::unix::fs::symlink("..", top.join("sub/back")).unwrap();
+        let walk = expand_paths(&[top.clone()]).unwrap();
+        assert_eq!(walk.files, [top.join("sub/a.txt")]);
+        assert_eq!(
+            walk.passed_over,
+            [PassedOver {
+                path: top.join("sub/back"),
+                reason: PassReason::Loop {
+                    target: top.clone()
+                },
+            }]
+        );
+        // A missing path named by the user is listed, so reading it reports the error.
+        let missing = dir.path().join("missing");
+        assert_eq!(expand_paths(&[missing.clone()]).unwrap().files, [missing]);
+    }
+
+    #[test]
     fn payload_kinds_never_echo_content() {
         assert_eq!(describe_payload("https://example.com/secret"), "a web link");
         assert_eq!(describe_payload("WIFI:S:home;P:pw;;"), "Wi-Fi settings");
