@@ -626,7 +626,7 @@ mod tests {
         std::fs::create_dir_all(top.join("sub")).unwrap();
         std::fs::write(top.join("sub/a.txt"), b"x").unwrap();
         std::os::unix::fs::symlink("..", top.join("sub/back")).unwrap();
-        let walk = expand_paths(&[top.clone()]).unwrap();
+        let walk = expand_paths(std::slice::from_ref(&top)).unwrap();
         assert_eq!(walk.files, [top.join("sub/a.txt")]);
         assert_eq!(
             walk.passed_over,
@@ -639,7 +639,10 @@ mod tests {
         );
         // A missing path named by the user is listed, so reading it reports the error.
         let missing = dir.path().join("missing");
-        assert_eq!(expand_paths(&[missing.clone()]).unwrap().files, [missing]);
+        assert_eq!(
+            expand_paths(std::slice::from_ref(&missing)).unwrap().files,
+            [missing]
+        );
     }
 
     #[test]
