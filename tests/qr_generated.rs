@@ -265,8 +265,21 @@ fn truncated_image_is_corrupt() {
 fn oversized_image_is_too_large() {
     let wide = GrayImage::from_pixel(qr::MAX_DIMENSION + 1, 1, Luma([255]));
     let err = qr::decode_image_bytes(&encode(&wide, ImageFormat::Png)).unwrap_err();
-    assert!(matches!(err, QrError::TooLarge(_)), "{err:?}");
-    assert!(err.to_string().contains("too large"));
+    assert!(
+        matches!(
+            err,
+            QrError::TooLarge {
+                width: 16385,
+                height: 1,
+                limit: qr::SizeLimit::Side
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "the image is 16385x1 pixels; keyfob reads images up to 16384 pixels on a side: scale it down (a QR code reads well at 1000 to 3000 pixels on a side)"
+    );
 }
 
 #[test]

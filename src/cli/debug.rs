@@ -114,7 +114,7 @@ fn qr_decode(jsonl: bool, paths: &[PathBuf]) -> anyhow::Result<()> {
     for path in paths {
         let shown = path.display().to_string();
         let started = Instant::now();
-        let loaded = std::fs::read(path)
+        let loaded = keyfob::bounded::read_file(path, keyfob::import::MAX_INPUT_LEN as u64)
             .with_context(|| format!("reading image '{shown}'"))
             .and_then(|bytes| {
                 keyfob::qr::load_image(&bytes).with_context(|| format!("decoding image '{shown}'"))

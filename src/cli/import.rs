@@ -21,7 +21,8 @@ use super::passphrase;
 #[command(
     after_help = "Formats (detected from the content unless --from is given): google, microsoft, aegis, 2fas, \
 andotp, bitwarden, bitwarden-csv, freeotp-plus, ente, proton, authenticator-pro, otpauth; images (PNG, JPEG, GIF, BMP, \
-WebP, TIFF) are scanned for QR codes (otpauth:// and Google Authenticator export codes); keyfob's own age backups are read back."
+WebP, TIFF) are scanned for QR codes (otpauth:// and Google Authenticator export codes); keyfob's own age backups are read back, \
+and its paper sheet PDF too (with poppler's pdftoppm). In directories, hidden files and anything but regular files are skipped."
 )]
 pub struct ImportArgs {
     /// Files or directories to import.
@@ -75,11 +76,12 @@ pub fn run(ctx: &Context, args: ImportArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("reading the identity '{}'", path.display()))?,
         );
     }
-    let files = session::expand_paths(&args.paths).context("listing the files to import")?;
+    let walk = session::expand_paths(&args.paths).context("listing the files to import")?;
+    warn_passed_over(&walk);
     let now = now();
 
     let mut reports = Vec::new();
-    for path in files {
+    for path in walk.files {
         let result = read_with_password(
             &path,
             from,
@@ -199,14 +201,26 @@ fn read_with_password(
     }
 }
 
+/// Names, on stderr, what the walk of the directories did not read and why.
+pub(super) fn warn_passed_over(walk: &session::Walk) {
+    for passed in &walk.passed_over {
+        eprintln!("keyfob: {passed}");
+    }
+}
+
 /// What to do about an error, for the message on stderr.
-fn hint(error: &InputError, from_file: bool) -> &'static str {
+pub(super) fn hint(error: &InputError, from_file: bool) -> &'static str {
     let wrong = matches!(
         error,
         InputError::Import(keyfob::import::ImportError::WrongPassword)
             | InputError::Backup(keyfob::vault::VaultError::WrongPassphrase)
     );
-    if error.needs_password() {
+    if matches!(
+        error,
+        InputError::Pdf(keyfob::import::pdf::PdfError::ToolMissing)
+    ) {
+        " (install poppler-utils, e.g. 'apt install poppler-utils', or use a scan or photo of the printout)"
+    } else if error.needs_password() {
         " (pass it with --source-passphrase-file PATH, or run keyfob in a terminal to be asked)"
     } else if wrong && from_file {
         " (check the first line of the --source-passphrase-file)"

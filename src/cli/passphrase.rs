@@ -9,26 +9,32 @@ use keyfob::vault::crypto::WRITE_WORK_FACTOR;
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
+/// Longest passphrase file (or standard input line) read, in bytes: a passphrase
+/// file is one short line.
+const LIMIT: u64 = 64 * 1024;
+
 /// Reads the first line of `path` (`-` = standard input), without its line ending.
 pub fn read_first_line(path: &Path) -> anyhow::Result<SecretString> {
-    let mut line = Zeroizing::new(String::new());
-    if path == Path::new("-") {
+    // Straight into zeroizing buffers that never reallocate in place (no stale
+    // copies), and bounded: `/dev/zero` or an endless pipe cost 64 KiB, not all memory.
+    let bytes = if path == Path::new("-") {
+        // Only the first line: the rest of standard input may be for something else.
+        let mut line = Zeroizing::new(Vec::with_capacity(LIMIT as usize + 1));
         std::io::stdin()
             .lock()
-            .read_line(&mut line)
+            .take(LIMIT + 1)
+            .read_until(b'\n', &mut line)
             .context("reading the passphrase from standard input")?;
+        if line.len() as u64 > LIMIT {
+            bail!("the passphrase on standard input is longer than 64 KiB; give one line");
+        }
+        line
     } else {
-        // Read straight into a zeroizing buffer reserved up front (no copy in an
-        // unwiped reader buffer, no reallocation leaving stale copies), bounded:
-        // a passphrase file is one short line.
-        const LIMIT: usize = 64 * 1024;
-        let mut bytes = Zeroizing::new(Vec::with_capacity(LIMIT + 1));
-        std::fs::File::open(path)
-            .and_then(|file| file.take(LIMIT as u64).read_to_end(&mut bytes))
-            .with_context(|| format!("reading the passphrase file '{}'", path.display()))?;
-        let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
-        line.push_str(std::str::from_utf8(first).context("the passphrase file is not UTF-8 text")?);
-    }
+        keyfob::bounded::read_file(path, LIMIT)
+            .with_context(|| format!("reading the passphrase file '{}'", path.display()))?
+    };
+    let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    let line = std::str::from_utf8(first).context("the passphrase file is not UTF-8 text")?;
     let trimmed = line.trim_end_matches(['\n', '\r']);
     if trimmed.is_empty() {
         bail!("the passphrase is empty");

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
@@ -51,33 +51,33 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let now = now();
     let mut found: Vec<Account> = Vec::new();
     let mut kind = "paper";
-    let files = session::expand_paths(&args.files).context("listing the files to check")?;
-    for file in &files {
-        let (_rendered, pages) = if is_pdf(file)? {
-            let (dir, pages) = rasterize(file)?;
-            (Some(dir), pages)
-        } else {
-            (None, vec![file.clone()])
-        };
-        for page in &pages {
-            let mut outcome = session::read_input(page, None, &credentials, now);
-            if outcome
-                .as_ref()
-                .err()
-                .is_some_and(session::InputError::needs_password)
-                && passphrase::interactive()
-            {
-                let secret = passphrase::prompt(&format!("Passphrase of '{}': ", file.display()))?;
-                credentials.password =
-                    Some(Zeroizing::new(secret.expose_secret().as_bytes().to_vec()));
-                outcome = session::read_input(page, None, &credentials, now);
-            }
-            let outcome = outcome.with_context(|| format!("reading '{}'", file.display()))?;
-            if outcome.kind == InputKind::KeyfobBackup {
-                kind = "age";
-            }
-            found.extend(outcome.accounts);
+    let walk = session::expand_paths(&args.files).context("listing the files to check")?;
+    super::import::warn_passed_over(&walk);
+    for file in &walk.files {
+        let mut outcome = session::read_input(file, None, &credentials, now);
+        if outcome
+            .as_ref()
+            .err()
+            .is_some_and(session::InputError::needs_password)
+            && passphrase::interactive()
+        {
+            let secret = passphrase::prompt(&format!("Passphrase of '{}': ", file.display()))?;
+            credentials.password = Some(Zeroizing::new(secret.expose_secret().as_bytes().to_vec()));
+            outcome = session::read_input(file, None, &credentials, now);
         }
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                let hint = super::import::hint(&error, args.source_passphrase_file.is_some());
+                let error =
+                    anyhow::Error::new(error).context(format!("reading '{}'", file.display()));
+                bail!("{error:#}{hint}");
+            }
+        };
+        if outcome.kind == InputKind::KeyfobBackup {
+            kind = "age";
+        }
+        found.extend(outcome.accounts);
     }
     if found.is_empty() {
         bail!(
@@ -182,34 +182,4 @@ pub fn compare(vault: &[Account], found: &[Account]) -> Report {
         unknown,
         missing: missing.len(),
     }
-}
-
-fn is_pdf(path: &Path) -> anyhow::Result<bool> {
-    use std::io::Read;
-    let mut head = [0u8; 5];
-    let mut file =
-        std::fs::File::open(path).with_context(|| format!("reading '{}'", path.display()))?;
-    let n = file.read(&mut head)?;
-    Ok(head.get(..n) == Some(b"%PDF-".as_slice()))
-}
-
-/// Renders a PDF's pages to PNG with poppler's `pdftoppm` (150 dpi, like a scan)
-/// in a private temporary directory, removed when the returned guard drops.
-fn rasterize(pdf: &Path) -> anyhow::Result<(tempfile::TempDir, Vec<PathBuf>)> {
-    let dir = tempfile::tempdir().context("creating a temporary directory")?;
-    let status = std::process::Command::new("pdftoppm")
-        .args(["-r", "150", "-png"])
-        .arg(pdf)
-        .arg(dir.path().join("page"))
-        .status()
-        .context("reading a PDF needs 'pdftoppm' (Debian/Ubuntu: apt install poppler-utils); or verify a scan or photo of the printout")?;
-    if !status.success() {
-        bail!("pdftoppm could not render '{}'", pdf.display());
-    }
-    let mut pages: Vec<PathBuf> = std::fs::read_dir(dir.path())?
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    pages.sort();
-    Ok((dir, pages))
 }

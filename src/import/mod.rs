@@ -28,6 +28,7 @@ mod crypto;
 pub mod free_otp_plus;
 pub mod google_migration;
 pub mod microsoft_authenticator;
+pub mod pdf;
 pub mod proton;
 pub mod session;
 pub mod text;

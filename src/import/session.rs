@@ -6,14 +6,16 @@
 //! [`dedupe`] drops accounts the vault already has; [`missing_batches`] says which
 //! QR codes of a multi-part Google Authenticator export were not seen.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
 use super::google_migration::{self, BatchInfo};
-use super::{Format, ImportError, Skipped};
+use super::pdf::{self, PdfError};
+use super::{Format, ImportError, MAX_INPUT_LEN, Skipped};
 use crate::account::Account;
+use crate::bounded::{self, ReadError};
 use crate::qr::{self, QrError};
 use crate::uri;
 use crate::vault::{self, Key};
@@ -30,6 +32,8 @@ pub enum InputKind {
     Format(Format),
     /// A keyfob age backup (or vault).
     KeyfobBackup,
+    /// A PDF (keyfob's paper sheet) whose pages were scanned for QR codes.
+    Pdf,
 }
 
 impl std::fmt::Display for InputKind {
@@ -38,6 +42,7 @@ impl std::fmt::Display for InputKind {
             InputKind::Image => f.write_str("image"),
             InputKind::Format(format) => f.write_str(format.display_name()),
             InputKind::KeyfobBackup => f.write_str("keyfob backup"),
+            InputKind::Pdf => f.write_str("PDF"),
         }
     }
 }
@@ -92,14 +97,29 @@ pub enum InputError {
     /// A keyfob backup needs a passphrase or identity.
     #[error("the keyfob backup is encrypted: a passphrase is needed")]
     BackupPasswordRequired,
-    /// Reading the file failed.
-    #[error("cannot read the file")]
-    Io(#[source] std::io::Error),
+    /// Opening or reading the file failed, or it is larger than [`MAX_INPUT_LEN`].
+    #[error(transparent)]
+    Read(#[from] ReadError),
     /// The file has no content at all (an interrupted copy or download?).
     #[error("the file is empty")]
     Empty,
-    /// Walking a directory found too many files.
-    #[error("more than {MAX_FILES} files to import")]
+    /// A PDF's pages could not be rendered.
+    #[error(transparent)]
+    Pdf(#[from] PdfError),
+    /// A PDF was rendered, but none of its pages holds a QR code.
+    #[error("no QR code found on any page of the PDF")]
+    NoCodeInPdf,
+    /// A directory given to walk could not be listed.
+    #[error("cannot list the directory '{}'", path.display())]
+    ListDirectory {
+        /// The directory.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Walking the directories found more than [`MAX_FILES`] files.
+    #[error("the directories hold more than {MAX_FILES} files, the most keyfob reads in one run")]
     TooManyFiles,
 }
 
@@ -113,27 +133,153 @@ impl InputError {
     }
 }
 
-/// Expands directories (recursively, sorted, hidden files skipped) into files.
-pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
-    let mut files = Vec::new();
-    let mut stack: Vec<PathBuf> = paths.iter().rev().cloned().collect();
-    while let Some(path) = stack.pop() {
-        if path.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(&path)
-                .map_err(InputError::Io)?
-                .flatten()
-                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-                .map(|e| e.path())
-                .collect();
-            entries.sort();
-            stack.extend(entries.into_iter().rev());
-        } else {
-            files.push(path);
+/// The files to read that [`expand_paths`] found, and what it passed over.
+#[derive(Debug, Default)]
+pub struct Walk {
+    /// Files to read, in order.
+    pub files: Vec<PathBuf>,
+    /// Entries of the directories that are not read, each with the reason.
+    pub passed_over: Vec<PassedOver>,
+}
+
+/// An entry of a walked directory that is not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassedOver {
+    /// The entry, as reached through the walk.
+    pub path: PathBuf,
+    /// Why it is not read.
+    pub reason: PassReason,
+}
+
+/// Why a walked entry is not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PassReason {
+    /// Not a regular file: reading a FIFO or device found in a directory could
+    /// wait forever or never end. Holds what it is, e.g. `FIFO`.
+    NotRegular(&'static str),
+    /// A symbolic link (or mount) leading back to a directory the walk is inside.
+    Loop {
+        /// The directory it leads back to.
+        target: PathBuf,
+    },
+    /// A second way into a directory already read (its files are read once).
+    SameDirectory {
+        /// Where the directory was read.
+        first: PathBuf,
+    },
+}
+
+impl std::fmt::Display for PassedOver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "skipped '{}': ", self.path.display())?;
+        match &self.reason {
+            PassReason::NotRegular(what) => write!(f, "not a regular file ({what})"),
+            PassReason::Loop { target } => write!(
+                f,
+                "symbolic link loop (it leads back to '{}')",
+                target.display()
+            ),
+            PassReason::SameDirectory { first } => write!(
+                f,
+                "the same directory as '{}', read already",
+                first.display()
+            ),
         }
-        if files.len() > MAX_FILES {
+    }
+}
+
+/// What identifies a directory however it is reached: device and inode on Unix
+/// (which also sees bind mounts), the resolved path elsewhere.
+#[cfg(unix)]
+fn directory_id(_path: &Path, metadata: &std::fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((metadata.dev(), metadata.ino()))
+}
+
+#[cfg(not(unix))]
+fn directory_id(path: &Path, _metadata: &std::fs::Metadata) -> Option<PathBuf> {
+    std::fs::canonicalize(path).ok()
+}
+
+/// What a file that is neither regular nor a directory is, for the report.
+fn describe_file_type(file_type: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "FIFO";
+        } else if file_type.is_socket() {
+            return "socket";
+        } else if file_type.is_char_device() {
+            return "character device";
+        } else if file_type.is_block_device() {
+            return "block device";
+        }
+    }
+    let _ = file_type;
+    "special file"
+}
+
+/// Expands directories (recursively, sorted, hidden files skipped) into files.
+///
+/// Symbolic links are followed. Inside directories, anything but regular files
+/// and directories is passed over, as are links back into a directory being
+/// walked; a path named in `paths` is read whatever it is (a FIFO or
+/// `/dev/stdin` given on purpose), bounded like any file.
+pub fn expand_paths(paths: &[PathBuf]) -> Result<Walk, InputError> {
+    let mut walk = Walk::default();
+    let mut seen = HashMap::new();
+    // Each path with whether the user named it (rather than the walk finding it).
+    let mut stack: Vec<(PathBuf, bool)> = paths.iter().rev().map(|p| (p.clone(), true)).collect();
+    while let Some((path, named)) = stack.pop() {
+        // Following links; a path that cannot be examined is listed and its
+        // error reported when it is read.
+        let metadata = std::fs::metadata(&path).ok();
+        match metadata {
+            Some(metadata) if metadata.is_dir() => {
+                if let Some(id) = directory_id(&path, &metadata) {
+                    if let Some(first) = seen.get(&id) {
+                        let reason = if path.starts_with(first) {
+                            PassReason::Loop {
+                                target: PathBuf::clone(first),
+                            }
+                        } else {
+                            PassReason::SameDirectory {
+                                first: PathBuf::clone(first),
+                            }
+                        };
+                        walk.passed_over.push(PassedOver { path, reason });
+                        continue;
+                    }
+                    seen.insert(id, path.clone());
+                }
+                let list_error = |source| InputError::ListDirectory {
+                    path: path.clone(),
+                    source,
+                };
+                let mut entries: Vec<PathBuf> = std::fs::read_dir(&path)
+                    .map_err(list_error)?
+                    .flatten()
+                    .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                    .map(|e| e.path())
+                    .collect();
+                entries.sort();
+                stack.extend(entries.into_iter().rev().map(|p| (p, false)));
+            }
+            Some(metadata) if !named && !metadata.is_file() => {
+                walk.passed_over.push(PassedOver {
+                    path,
+                    reason: PassReason::NotRegular(describe_file_type(metadata.file_type())),
+                });
+            }
+            _ => walk.files.push(path),
+        }
+        if walk.files.len() > MAX_FILES {
             return Err(InputError::TooManyFiles);
         }
     }
+    let files = &mut walk.files;
     // `PhoneFactor-wal` and friends are read together with `PhoneFactor`: listing
     // them on their own would only report them as unrecognised files.
     let companion_of_listed = |path: &PathBuf| {
@@ -146,7 +292,7 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
     let companions: Vec<bool> = files.iter().map(companion_of_listed).collect();
     let mut keep = companions.into_iter();
     files.retain(|_| !keep.next().unwrap_or(false));
-    Ok(files)
+    Ok(walk)
 }
 
 /// Files SQLite keeps beside a database, read with it rather than on their own.
@@ -176,15 +322,16 @@ pub fn read_input(
     credentials: &Credentials,
     now: i64,
 ) -> Result<Outcome, InputError> {
-    let size = std::fs::metadata(path).map_err(InputError::Io)?.len();
-    super::check_size(size)?;
-    let bytes = Zeroizing::new(std::fs::read(path).map_err(InputError::Io)?);
+    let bytes = bounded::read_file(path, MAX_INPUT_LEN as u64)?;
     if bytes.is_empty() {
         return Err(InputError::Empty);
     }
     let password = credentials.password.as_ref().map(|p| p.as_slice());
     if from.is_none() && is_image(&bytes) {
         return read_image(&bytes, now);
+    }
+    if from.is_none() && pdf::is_pdf(&bytes) {
+        return read_pdf(&bytes, now);
     }
     if from.is_none() && vault::crypto::looks_like_age(&bytes) {
         return read_backup(&bytes, credentials);
@@ -196,7 +343,10 @@ pub fn read_input(
             super::detect(&bytes, file_name.as_deref()).ok_or(ImportError::UnsupportedFormat)?
         }
     };
-    let imported = if format == Format::MicrosoftAuthenticator {
+    // The database is read again from its path together with its `-wal` file;
+    // a stream (a FIFO, `<(…)`) cannot be read twice, so its bytes are used.
+    let is_regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+    let imported = if format == Format::MicrosoftAuthenticator && is_regular {
         super::microsoft_authenticator::parse_microsoft_authenticator_at(path, now)?
     } else {
         super::parse(&bytes, format, password, now)?
@@ -229,6 +379,36 @@ fn read_backup(bytes: &[u8], credentials: &Credentials) -> Result<Outcome, Input
         not_otp: Vec::new(),
         google_batches: Vec::new(),
     })
+}
+
+/// Reads the QR codes on every page of a PDF (keyfob's paper sheet), as from scans
+/// of its pages. Pages without a code are passed over; a PDF with none is an error.
+pub fn read_pdf(bytes: &[u8], now: i64) -> Result<Outcome, InputError> {
+    let mut outcome = Outcome {
+        kind: InputKind::Pdf,
+        accounts: Vec::new(),
+        skipped: Vec::new(),
+        not_otp: Vec::new(),
+        google_batches: Vec::new(),
+    };
+    let mut any_code = false;
+    for page in pdf::render_pages(bytes)? {
+        match read_image(&page, now) {
+            Ok(read) => {
+                any_code = true;
+                outcome.accounts.extend(read.accounts);
+                outcome.skipped.extend(read.skipped);
+                outcome.not_otp.extend(read.not_otp);
+                outcome.google_batches.extend(read.google_batches);
+            }
+            Err(InputError::Qr(QrError::NoCodeFound)) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    if !any_code {
+        return Err(InputError::NoCodeInPdf);
+    }
+    Ok(outcome)
 }
 
 /// Reads every QR code of an image.
@@ -419,6 +599,50 @@ mod tests {
             missing_batches(&[b(1, 0, i32::MAX)])
                 .first()
                 .is_some_and(|m| m.missing.len() == 999)
+        );
+    }
+
+    #[test]
+    fn walks_stop_past_max_files_with_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..=MAX_FILES {
+            std::fs::write(dir.path().join(format!("{i}.txt")), b"").unwrap();
+        }
+        let err = expand_paths(&[dir.path().to_path_buf()]).unwrap_err();
+        assert!(matches!(err, InputError::TooManyFiles), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "the directories hold more than 10000 files, the most keyfob reads in one run"
+        );
+        std::fs::remove_file(dir.path().join("0.txt")).unwrap();
+        let walk = expand_paths(&[dir.path().to_path_buf()]).unwrap();
+        assert_eq!((walk.files.len(), walk.passed_over.len()), (MAX_FILES, 0));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn walks_pass_over_loops_and_name_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().join("top");
+        std::fs::create_dir_all(top.join("sub")).unwrap();
+        std::fs::write(top.join("sub/a.txt"), b"x").unwrap();
+        std::os::unix::fs::symlink("..", top.join("sub/back")).unwrap();
+        let walk = expand_paths(std::slice::from_ref(&top)).unwrap();
+        assert_eq!(walk.files, [top.join("sub/a.txt")]);
+        assert_eq!(
+            walk.passed_over,
+            [PassedOver {
+                path: top.join("sub/back"),
+                reason: PassReason::Loop {
+                    target: top.clone()
+                },
+            }]
+        );
+        // A missing path named by the user is listed, so reading it reports the error.
+        let missing = dir.path().join("missing");
+        assert_eq!(
+            expand_paths(std::slice::from_ref(&missing)).unwrap().files,
+            [missing]
         );
     }
 

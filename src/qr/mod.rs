@@ -17,7 +17,7 @@ mod grey;
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageError, ImageReader, Limits};
+use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, Limits};
 
 /// Largest accepted image width or height, in pixels.
 pub const MAX_DIMENSION: u32 = 16_384;
@@ -35,32 +35,110 @@ pub enum QrError {
     /// The image format was recognised but the data is damaged or truncated.
     #[error("the image is corrupt or truncated")]
     Corrupt(#[source] ImageError),
-    /// The image is larger than the limits ([`MAX_DIMENSION`], [`MAX_ALLOC`]).
-    #[error("the image is too large (at most {MAX_DIMENSION}x{MAX_DIMENSION} pixels)")]
-    TooLarge(#[source] ImageError),
+    /// The image is larger than a limit ([`MAX_DIMENSION`] or [`MAX_ALLOC`]).
+    #[error(
+        "the image is {width}x{height} pixels{}; {limit}: scale it down (a QR code reads well at 1000 to 3000 pixels on a side)",
+        megapixels(*.width, *.height)
+    )]
+    TooLarge {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+        /// The limit it is over.
+        limit: SizeLimit,
+    },
+    /// Decoding needed more memory than [`MAX_ALLOC`] part way through.
+    #[error(
+        "decoding the image needs more than the {} keyfob allows: scale it down",
+        crate::bounded::human(MAX_ALLOC)
+    )]
+    OutOfMemoryBudget(#[source] ImageError),
     /// The image was read but no QR code could be decoded in it.
     #[error("no QR code found in the image")]
     NoCodeFound,
 }
 
+/// Which image size limit was exceeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SizeLimit {
+    /// A side is longer than [`MAX_DIMENSION`].
+    Side,
+    /// The decoded pixels would take more than [`MAX_ALLOC`] bytes.
+    Memory {
+        /// Bytes the decoded pixels would take.
+        needed: u64,
+    },
+}
+
+impl std::fmt::Display for SizeLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SizeLimit::Side => write!(
+                f,
+                "keyfob reads images up to {MAX_DIMENSION} pixels on a side"
+            ),
+            SizeLimit::Memory { needed } => write!(
+                f,
+                "decoded it would take {}, more than the {} keyfob allows for an image",
+                crate::bounded::human(*needed),
+                crate::bounded::human(MAX_ALLOC)
+            ),
+        }
+    }
+}
+
+/// ` (N megapixels)` for an image of at least one megapixel, else nothing.
+fn megapixels(width: u32, height: u32) -> String {
+    let mp = f64::from(width) * f64::from(height) / 1_000_000.0;
+    if mp >= 10.0 {
+        format!(" ({mp:.0} megapixels)")
+    } else if mp >= 1.0 {
+        format!(" ({mp:.1} megapixels)")
+    } else {
+        String::new()
+    }
+}
+
 /// Loads an image file's bytes (format guessed from the content) within the size limits.
+///
+/// The header is read first, so an image over a limit is refused, naming its size
+/// and the limit, before any pixel is decoded.
 pub fn load_image(bytes: &[u8]) -> Result<DynamicImage, QrError> {
-    let mut reader = ImageReader::new(Cursor::new(bytes))
+    let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| QrError::Corrupt(ImageError::IoError(e)))?;
     if reader.format().is_none() {
         return Err(QrError::UnsupportedFormat);
     }
+    let classify = |e: ImageError| match e {
+        ImageError::Limits(_) => QrError::OutOfMemoryBudget(e),
+        ImageError::Unsupported(_) => QrError::UnsupportedFormat,
+        other => QrError::Corrupt(other),
+    };
+    let mut decoder = reader.into_decoder().map_err(classify)?;
+    let (width, height) = decoder.dimensions();
+    let needed = decoder.total_bytes();
+    let too_large = |limit| QrError::TooLarge {
+        width,
+        height,
+        limit,
+    };
+    if width > MAX_DIMENSION || height > MAX_DIMENSION {
+        return Err(too_large(SizeLimit::Side));
+    }
+    if needed > MAX_ALLOC {
+        return Err(too_large(SizeLimit::Memory { needed }));
+    }
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_DIMENSION);
     limits.max_image_height = Some(MAX_DIMENSION);
     limits.max_alloc = Some(MAX_ALLOC);
-    reader.limits(limits);
-    reader.decode().map_err(|e| match e {
-        ImageError::Limits(_) => QrError::TooLarge(e),
-        ImageError::Unsupported(_) => QrError::UnsupportedFormat,
-        other => QrError::Corrupt(other),
-    })
+    // As `ImageReader::decode` does: the pixel buffer counts against the budget.
+    limits.reserve(needed).map_err(classify)?;
+    decoder.set_limits(limits).map_err(classify)?;
+    DynamicImage::from_decoder(decoder).map_err(classify)
 }
 
 /// Decodes every QR code in an image file's bytes.

@@ -160,7 +160,12 @@ fn save(vault: &mut Vault, accounts: Vec<Account>, now: i64) -> WorkerEvent {
 /// (otpauth:// and Google Authenticator export codes).
 fn scan(path: &Path, now: i64) -> Result<Vec<Account>, String> {
     let bytes =
-        std::fs::read(path).map_err(|e| format!("could not read '{}': {e}", path.display()))?;
+        keyfob::bounded::read_file(path, keyfob::import::MAX_INPUT_LEN as u64).map_err(|e| {
+            let cause = std::error::Error::source(&e)
+                .map(|c| format!(": {c}"))
+                .unwrap_or_default();
+            format!("could not read '{}': {e}{cause}", path.display())
+        })?;
     let outcome = session::read_image(&bytes, now).map_err(|e| e.to_string())?;
     if outcome.accounts.is_empty() {
         return Err("the image holds a QR code, but not an otpauth:// account".into());

@@ -21,6 +21,8 @@ pub const WRITE_WORK_FACTOR: u8 = 18;
 pub const MAX_WORK_FACTOR: u8 = 22;
 /// Largest identity file read, in bytes.
 const MAX_IDENTITY_FILE: u64 = 1024 * 1024;
+/// How every age X25519 identity line begins.
+const IDENTITY_PREFIX: &str = "AGE-SECRET-KEY-1";
 
 /// What unlocks a vault. `Debug` never shows the passphrase or key.
 #[derive(Clone)]
@@ -48,24 +50,31 @@ impl Key {
 
     /// Reads an age identity file (`AGE-SECRET-KEY-1…` lines; `#` comments and blank lines ignored).
     pub fn from_identity_file(path: &Path) -> Result<Self, VaultError> {
-        let file =
-            std::fs::File::open(path).map_err(|source| VaultError::IdentityRead { source })?;
-        let mut text = Zeroizing::new(String::new());
-        file.take(MAX_IDENTITY_FILE)
-            .read_to_string(&mut text)
+        let bytes = crate::bounded::read_file(path, MAX_IDENTITY_FILE)
             .map_err(|source| VaultError::IdentityRead { source })?;
-        Self::from_identity_text(&text)
+        let text = std::str::from_utf8(&bytes).map_err(|_| VaultError::IdentityInvalid)?;
+        Self::from_identity_text(text)
     }
 
     /// Parses identity file contents.
     pub fn from_identity_text(text: &str) -> Result<Self, VaultError> {
         let mut identities = Vec::new();
-        for line in text.lines().map(str::trim) {
+        for (number, line) in text.lines().map(str::trim).enumerate() {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let identity =
-                age::x25519::Identity::from_str(line).map_err(|_| VaultError::IdentityInvalid)?;
+            let Ok(identity) = age::x25519::Identity::from_str(line) else {
+                // An identity whose bech32 checksum fails (a character changed,
+                // lost or added) still starts like one: say it is damaged.
+                let looks_like_one = line
+                    .get(..IDENTITY_PREFIX.len())
+                    .is_some_and(|p| p.eq_ignore_ascii_case(IDENTITY_PREFIX));
+                return Err(if looks_like_one {
+                    VaultError::IdentityDamaged { line: number + 1 }
+                } else {
+                    VaultError::IdentityInvalid
+                });
+            };
             identities.push(identity);
         }
         if identities.is_empty() {

@@ -122,12 +122,20 @@ pub enum VaultError {
     /// Encryption failed.
     #[error("could not encrypt the vault")]
     Encrypt,
-    /// The identity file could not be read.
+    /// The identity file could not be read (or is far larger than one).
     #[error("could not read the identity file")]
     IdentityRead {
-        /// The I/O error.
+        /// What went wrong reading it.
         #[source]
-        source: std::io::Error,
+        source: crate::bounded::ReadError,
+    },
+    /// A line starts like an age identity but is not a valid one.
+    #[error(
+        "line {line} of the identity file starts like an age identity ('AGE-SECRET-KEY-1…') but is damaged (its checksum does not match: a character was changed, lost or added); copy the identity again from the original"
+    )]
+    IdentityDamaged {
+        /// The line's number, from 1.
+        line: usize,
     },
     /// The identity file holds no usable age X25519 identity.
     #[error(

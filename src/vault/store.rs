@@ -27,23 +27,18 @@ pub fn create_private(path: &Path) -> std::io::Result<File> {
     options.open(path)
 }
 
-/// Reads a whole file with a size limit.
+/// Reads a whole file with a size limit (through the bounded reader every
+/// user-given file goes through).
 pub fn read_limited(path: &Path) -> Result<Vec<u8>, VaultError> {
-    let file = File::open(path).map_err(|source| {
-        if source.kind() == std::io::ErrorKind::NotFound {
+    use crate::bounded::{self, ReadError};
+    let mut bytes = bounded::read_file(path, MAX_VAULT_FILE).map_err(|error| match error {
+        ReadError::Io(source) if source.kind() == std::io::ErrorKind::NotFound => {
             VaultError::NotFound
-        } else {
-            VaultError::Read { source }
         }
+        ReadError::Io(source) => VaultError::Read { source },
+        ReadError::TooLarge { .. } => VaultError::TooLarge,
     })?;
-    let mut bytes = Vec::new();
-    file.take(MAX_VAULT_FILE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|source| VaultError::Read { source })?;
-    if bytes.len() as u64 > MAX_VAULT_FILE {
-        return Err(VaultError::TooLarge);
-    }
-    Ok(bytes)
+    Ok(std::mem::take(&mut *bytes))
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {

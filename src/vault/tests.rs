@@ -202,7 +202,11 @@ fn identity_file_parsing() {
         Err(VaultError::IdentityInvalid)
     ));
     assert!(matches!(
-        Key::from_identity_text("AGE-SECRET-KEY-1NOPE"),
+        Key::from_identity_text("# ok\n\nAGE-SECRET-KEY-1NOPE"),
+        Err(VaultError::IdentityDamaged { line: 3 })
+    ));
+    assert!(matches!(
+        Key::from_identity_text("age1-is-a-recipient"),
         Err(VaultError::IdentityInvalid)
     ));
     assert!(!format!("{key:?}").contains("AGE-SECRET"));
