@@ -140,21 +140,36 @@ fn passwd_reencrypts_every_backup_to_the_new_passphrase() {
             "left the backup '{}' as it was",
             stranger.display()
         )))
-        .stderr(predicate::str::contains(format!("rm '{}'", stranger.display())));
+        .stderr(predicate::str::contains(format!(
+            "rm '{}'",
+            stranger.display()
+        )));
     assert_eq!(keyfob::vault::store::list_backups(&env.vault()), backups);
     // The three hold one version (hard links before): each now holds the same new
     // bytes, so checking one of them with both passphrases (a second each) checks all.
     let first = std::fs::read(&backups[0]).unwrap();
     for backup in backups.iter().filter(|b| **b != stranger) {
         assert_eq!(mode(backup), 0o600, "{}", backup.display());
-        assert_eq!(std::fs::read(backup).unwrap(), first, "{}", backup.display());
+        assert_eq!(
+            std::fs::read(backup).unwrap(),
+            first,
+            "{}",
+            backup.display()
+        );
     }
     assert!(opens_with(&env, &backups[0], "newpass"));
     assert!(!opens_with(&env, &backups[0], "pass"));
     assert_eq!(std::fs::read(&stranger).unwrap(), stranger_bytes);
     // The backups are still the earlier version.
     env.bare()
-        .args(["--vault", "vault.age.1", "--passphrase-file", "newpass", "list", "--json"])
+        .args([
+            "--vault",
+            "vault.age.1",
+            "--passphrase-file",
+            "newpass",
+            "list",
+            "--json",
+        ])
         .assert()
         .success()
         .stdout(predicate::str::contains("was here").not())

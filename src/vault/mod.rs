@@ -1,7 +1,8 @@
 //! The vault: every account in one age-encrypted, versioned JSON document.
 //!
 //! [`Vault`] ties the pieces together: [`crypto`] encrypts and decrypts, [`store`]
-//! replaces the file atomically, keeps rotated backups and serialises writers.
+//! replaces the file atomically, keeps the backups [`retention`] asks for and
+//! serialises writers.
 //! A vault remembers the exact bytes it was opened from; saving refuses to
 //! overwrite a file that changed since (another keyfob saved in between), so
 //! nobody's changes are silently lost.

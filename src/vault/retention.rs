@@ -10,7 +10,7 @@
 //! - `NAME.daily-YYYY-MM-DD`: the version before the first such save of that day (UTC),
 //!   for the last [`DAILY`] days;
 //! - `NAME.weekly-YYYY-Www`: the version before the first such save of that ISO week,
-//!   for the current and the [`WEEKLY`]` - 1` weeks before it.
+//!   for this week and the five before it ([`WEEKLY`] in all).
 //!
 //! So at most [`MAX_BACKUP_FILES`] backup files exist, and an account that was in
 //! the vault at the start of the week of its removal stays in `NAME.weekly-…` for at
@@ -123,9 +123,9 @@ impl Tier {
         match self {
             Tier::Daily => {
                 let year = date.year();
-                (1970..=9999).contains(&year).then(|| {
-                    format!("{year:04}-{:02}-{:02}", u8::from(date.month()), date.day())
-                })
+                (1970..=9999)
+                    .contains(&year)
+                    .then(|| format!("{year:04}-{:02}-{:02}", u8::from(date.month()), date.day()))
             }
             Tier::Weekly => {
                 let (year, week, _) = date.to_iso_week_date();
@@ -257,7 +257,8 @@ mod tests {
     fn document() -> Document {
         let mut doc = Document::new(1);
         doc.accounts.push(account("GitHub", Kind::DEFAULT_TOTP));
-        doc.accounts.push(account("Bank", Kind::Hotp { counter: 3 }));
+        doc.accounts
+            .push(account("Bank", Kind::Hotp { counter: 3 }));
         doc
     }
 

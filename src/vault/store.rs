@@ -229,9 +229,7 @@ pub fn list_backups(path: &Path) -> Vec<PathBuf> {
     let mut names: Vec<(usize, String)> = sibling_names(path)
         .into_iter()
         .filter(|name| retention::is_backup_name(own, name))
-        .filter(|name| {
-            fs::symlink_metadata(dir.join(name)).is_ok_and(|m| m.file_type().is_file())
-        })
+        .filter(|name| fs::symlink_metadata(dir.join(name)).is_ok_and(|m| m.file_type().is_file()))
         .map(|name| {
             let number = name
                 .get(own.len() + 1..)

@@ -102,8 +102,7 @@ fn backups_holding(path: &Path, key: &Key, id: &crate::account::AccountId) -> Ve
     store::list_backups(path)
         .into_iter()
         .filter(|backup| {
-            Vault::open(backup, key.clone())
-                .is_ok_and(|v| v.accounts().iter().any(|a| &a.id == id))
+            Vault::open(backup, key.clone()).is_ok_and(|v| v.accounts().iter().any(|a| &a.id == id))
         })
         .map(|backup| backup.file_name().unwrap().to_string_lossy().into_owned())
         .collect()
@@ -171,7 +170,11 @@ fn a_removed_account_outlives_small_saves_and_a_month_of_edits() {
     // The last five lossy saves pushed it out of .1 … .5 long ago; the week's tier keeps it.
     assert_eq!(holding, ["vault.age.weekly-2026-W45"]);
     let backup = Vault::open(&dir.path().join(&holding[0]), key).unwrap();
-    let restored = backup.accounts().iter().find(|a| a.id == github.id).unwrap();
+    let restored = backup
+        .accounts()
+        .iter()
+        .find(|a| a.id == github.id)
+        .unwrap();
     assert_eq!(restored.secret.expose(), github.secret.expose());
     assert_eq!(restored.issuer, "GitHub");
 }
@@ -199,7 +202,9 @@ fn small_saves_never_push_a_backup_out() {
             1 => accounts[1].favorite = !accounts[1].favorite,
             _ => accounts.swap(0, 1),
         }
-        vault.save_at(SUNDAY + 2 + i64::try_from(i).unwrap() * DAY).unwrap();
+        vault
+            .save_at(SUNDAY + 2 + i64::try_from(i).unwrap() * DAY)
+            .unwrap();
     }
     assert_eq!(std::fs::read(store::backup_path(&path, 1)).unwrap(), kept);
     assert!(!store::backup_path(&path, 2).exists());
@@ -226,13 +231,20 @@ fn tiers_keep_a_week_of_days_and_six_weeks_then_go() {
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
     let days: Vec<String> = (0..7)
-        .map(|back| format!("vault.age.daily-{}", retention::Tier::Daily.bucket(last - back * DAY).unwrap()))
+        .map(|back| {
+            format!(
+                "vault.age.daily-{}",
+                retention::Tier::Daily.bucket(last - back * DAY).unwrap()
+            )
+        })
         .collect();
     let weeks: Vec<String> = (0..6)
         .map(|back| {
             format!(
                 "vault.age.weekly-{}",
-                retention::Tier::Weekly.bucket(last - back * 7 * DAY).unwrap()
+                retention::Tier::Weekly
+                    .bucket(last - back * 7 * DAY)
+                    .unwrap()
             )
         })
         .collect();
@@ -288,7 +300,11 @@ fn backups_are_reencrypted_to_the_new_key_and_strangers_left_alone() {
     assert_eq!(std::fs::read(&stranger).unwrap(), stranger_bytes);
     for backup in &report.reencrypted {
         assert_eq!(mode(backup), 0o600, "{}", backup.display());
-        assert!(Vault::open(backup, new.clone()).is_ok(), "{}", backup.display());
+        assert!(
+            Vault::open(backup, new.clone()).is_ok(),
+            "{}",
+            backup.display()
+        );
         let err = Vault::open(backup, old.clone()).unwrap_err();
         assert!(matches!(err, VaultError::WrongIdentity), "{err:?}");
     }
