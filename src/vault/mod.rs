@@ -62,7 +62,7 @@ pub enum VaultError {
     NotKeyfobVault,
     /// The file is truncated, modified or otherwise corrupt.
     #[error(
-        "the vault file is damaged (truncated or modified); earlier versions are kept beside it as '<vault>.1' … '<vault>.5'"
+        "the vault file is damaged (truncated or modified); earlier versions are kept beside it as '<vault>.1' …, '<vault>.daily-…' and '<vault>.weekly-…'"
     )]
     Damaged,
     /// The document version is newer than this keyfob understands.
@@ -387,7 +387,8 @@ impl Vault {
     /// name (0600). Backups that already open with the current key are left as
     /// they are; one that opens with neither key, or cannot be rewritten, is
     /// listed with the reason and left unchanged. Takes the writer lock if not
-    /// held. `progress(n, total, path)` is called before each backup.
+    /// held, and removes temp files a killed earlier run left of a backup it
+    /// rewrites. `progress(n, total, path)` is called before each backup.
     pub fn reencrypt_backups(
         &mut self,
         old: &Key,
@@ -419,12 +420,16 @@ impl Vault {
                 }
             });
             match result {
-                Ok(Some(new)) => match store::replace_file(path, &new, 0) {
-                    Ok(()) => report.reencrypted.push(path.clone()),
-                    Err(source) => report
-                        .left
-                        .push((path.clone(), VaultError::Write { source })),
-                },
+                Ok(Some(new)) => {
+                    // An earlier run killed part way may have left a temp file of this backup.
+                    store::remove_stale_temps(path);
+                    match store::replace_file(path, &new, 0) {
+                        Ok(()) => report.reencrypted.push(path.clone()),
+                        Err(source) => report
+                            .left
+                            .push((path.clone(), VaultError::Write { source })),
+                    }
+                }
                 Ok(None) => report.already.push(path.clone()),
                 Err(error) => report.left.push((path.clone(), error)),
             }

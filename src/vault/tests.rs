@@ -282,6 +282,9 @@ fn backups_are_reencrypted_to_the_new_key_and_strangers_left_alone() {
     vault.save_at(SUNDAY + 3 * DAY).unwrap();
     // Changing the key loses nothing: no backup was rotated.
     assert_eq!(store::list_backups(&path), backups);
+    // What a re-encryption killed part way leaves behind.
+    let stale = dir.path().join(".vault.age.1.tmp-999-abcdef");
+    std::fs::write(&stale, b"partial").unwrap();
     let mut seen = Vec::new();
     let report = vault
         .reencrypt_backups(&old, |n, total, p| seen.push((n, total, p.to_path_buf())))
@@ -298,6 +301,7 @@ fn backups_are_reencrypted_to_the_new_key_and_strangers_left_alone() {
     assert_eq!(report.left[0].0, stranger);
     assert!(matches!(report.left[0].1, VaultError::WrongIdentity));
     assert_eq!(std::fs::read(&stranger).unwrap(), stranger_bytes);
+    assert!(!stale.exists());
     for backup in &report.reencrypted {
         assert_eq!(mode(backup), 0o600, "{}", backup.display());
         assert!(
