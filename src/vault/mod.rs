@@ -1,7 +1,8 @@
 //! The vault: every account in one age-encrypted, versioned JSON document.
 //!
 //! [`Vault`] ties the pieces together: [`crypto`] encrypts and decrypts, [`store`]
-//! replaces the file atomically, keeps rotated backups and serialises writers.
+//! replaces the file atomically, keeps the backups [`retention`] asks for and
+//! serialises writers.
 //! A vault remembers the exact bytes it was opened from; saving refuses to
 //! overwrite a file that changed since (another keyfob saved in between), so
 //! nobody's changes are silently lost.
@@ -9,6 +10,7 @@
 pub mod backups;
 pub mod crypto;
 pub mod location;
+pub mod retention;
 pub mod store;
 
 use std::path::{Path, PathBuf};
@@ -25,8 +27,8 @@ pub use store::VaultLock;
 pub const FORMAT_TAG: &str = "keyfob-vault";
 /// Document version written (and the newest read) by this keyfob.
 pub const VERSION: u32 = 1;
-/// Default number of rotated backups kept beside the vault.
-pub const DEFAULT_BACKUPS: usize = 5;
+/// Default number of backups `NAME.1` … kept beside the vault (see [`retention`]).
+pub const DEFAULT_BACKUPS: usize = retention::RECENT;
 /// Default time a writer waits for another keyfob to release the vault.
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(10);
 
@@ -60,7 +62,7 @@ pub enum VaultError {
     NotKeyfobVault,
     /// The file is truncated, modified or otherwise corrupt.
     #[error(
-        "the vault file is damaged (truncated or modified); earlier versions are kept beside it as '<vault>.1' … '<vault>.5'"
+        "the vault file is damaged (truncated or modified); earlier versions are kept beside it as '<vault>.1' …, '<vault>.daily-…' and '<vault>.weekly-…'"
     )]
     Damaged,
     /// The document version is newer than this keyfob understands.
@@ -225,6 +227,18 @@ impl Document {
     }
 }
 
+/// What [`Vault::reencrypt_backups`] did, backup by backup.
+#[derive(Debug, Default)]
+pub struct Reencrypted {
+    /// Backups now encrypted to the current key instead of the old one.
+    pub reencrypted: Vec<PathBuf>,
+    /// Backups that already opened with the current key, left as they were.
+    pub already: Vec<PathBuf>,
+    /// Backups left unchanged, with the reason: one that opens with neither key
+    /// (an even older passphrase) is here with the error of the old key.
+    pub left: Vec<(PathBuf, VaultError)>,
+}
+
 /// An open vault: its document, its key and where it lives.
 #[derive(Debug)]
 pub struct Vault {
@@ -235,6 +249,9 @@ pub struct Vault {
     /// change before saving. Kept whole rather than hashed: comparing bytes is
     /// exact and costs less than hashing them on every open.
     loaded: Option<Vec<u8>>,
+    /// The document as last read or written, to tell whether a save loses
+    /// anything (see [`retention::classify`]).
+    on_disk: Option<Document>,
     lock: Option<VaultLock>,
     backups: usize,
     lock_wait: Duration,
@@ -255,11 +272,12 @@ impl Vault {
             key,
             document: Document::new(now),
             loaded: None,
+            on_disk: None,
             lock: Some(lock),
             backups: DEFAULT_BACKUPS,
             lock_wait: DEFAULT_LOCK_WAIT,
         };
-        vault.save()?;
+        vault.save_at(now)?;
         Ok(vault)
     }
 
@@ -295,6 +313,7 @@ impl Vault {
         Ok(Vault {
             path: path.to_path_buf(),
             key,
+            on_disk: Some(document.clone()),
             document,
             loaded: Some(bytes),
             lock,
@@ -323,7 +342,7 @@ impl Vault {
         self.lock_wait = wait;
     }
 
-    /// How many rotated backups to keep (0 disables them).
+    /// How many backups `NAME.1` … to keep (0 disables every backup, the tiers too).
     pub fn set_backups(&mut self, backups: usize) {
         self.backups = backups;
     }
@@ -348,10 +367,15 @@ impl Vault {
         &mut self.document.accounts
     }
 
-    /// Encrypts and atomically writes the document, rotating backups. Takes the
-    /// writer lock if not already held and refuses if the file changed on disk
-    /// since it was read.
+    /// [`save_at`](Self::save_at) the current time.
     pub fn save(&mut self) -> Result<(), VaultError> {
+        self.save_at(crate::clock::now())
+    }
+
+    /// Encrypts and atomically writes the document, keeping the backups the
+    /// [`retention`] rule asks for at unix time `now`. Takes the writer lock if
+    /// not already held and refuses if the file changed on disk since it was read.
+    pub fn save_at(&mut self, now: i64) -> Result<(), VaultError> {
         if self.lock.is_none() {
             self.lock = Some(VaultLock::acquire(&self.path, self.lock_wait)?);
         }
@@ -364,11 +388,68 @@ impl Vault {
             return Err(VaultError::ChangedOnDisk);
         }
         store::remove_stale_temps(&self.path);
+        let change = retention::classify(self.on_disk.as_ref(), &self.document);
         let plaintext = self.document.to_json();
         let ciphertext = crypto::encrypt(&plaintext, &self.key)?;
-        store::write_atomic(&self.path, &ciphertext, self.backups)?;
+        store::write_vault(&self.path, &ciphertext, change, self.backups, now)?;
         self.loaded = Some(ciphertext);
+        self.on_disk = Some(self.document.clone());
         Ok(())
+    }
+
+    /// Re-encrypts every backup beside the vault ([`store::list_backups`]) from
+    /// `old` to the vault's current key, each replaced atomically under its own
+    /// name (0600). Backups that already open with the current key are left as
+    /// they are; one that opens with neither key, or cannot be rewritten, is
+    /// listed with the reason and left unchanged. Takes the writer lock if not
+    /// held, and removes temp files a killed earlier run left of a backup it
+    /// rewrites. `progress(n, total, path)` is called before each backup.
+    pub fn reencrypt_backups(
+        &mut self,
+        old: &Key,
+        mut progress: impl FnMut(usize, usize, &Path),
+    ) -> Result<Reencrypted, VaultError> {
+        if self.lock.is_none() {
+            self.lock = Some(VaultLock::acquire(&self.path, self.lock_wait)?);
+        }
+        let backups = store::list_backups(&self.path);
+        let mut report = Reencrypted::default();
+        // Backups are often hard links of one another: encrypt each version once.
+        let mut done: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        for (n, path) in backups.iter().enumerate() {
+            progress(n + 1, backups.len(), path);
+            let result = store::read_limited(path).and_then(|bytes| {
+                if let Some((_, new)) = done.iter().find(|(old, _)| *old == bytes) {
+                    return Ok(Some(new.clone()));
+                }
+                match crypto::decrypt(&bytes, old) {
+                    Ok(plaintext) => {
+                        let new = crypto::encrypt(&plaintext, &self.key)?;
+                        done.push((bytes, new.clone()));
+                        Ok(Some(new))
+                    }
+                    Err(error) => match crypto::decrypt(&bytes, &self.key) {
+                        Ok(_) => Ok(None),
+                        Err(_) => Err(error),
+                    },
+                }
+            });
+            match result {
+                Ok(Some(new)) => {
+                    // An earlier run killed part way may have left a temp file of this backup.
+                    store::remove_stale_temps(path);
+                    match store::replace_file(path, &new, 0) {
+                        Ok(()) => report.reencrypted.push(path.clone()),
+                        Err(source) => report
+                            .left
+                            .push((path.clone(), VaultError::Write { source })),
+                    }
+                }
+                Ok(None) => report.already.push(path.clone()),
+                Err(error) => report.left.push((path.clone(), error)),
+            }
+        }
+        Ok(report)
     }
 
     /// Takes the writer lock for a vault opened with [`open`](Self::open), waiting up
@@ -383,6 +464,7 @@ impl Vault {
         if self.loaded.as_ref() != Some(&bytes) {
             let plaintext = crypto::decrypt(&bytes, &self.key)?;
             self.document = Document::from_json(&plaintext)?;
+            self.on_disk = Some(self.document.clone());
             self.loaded = Some(bytes);
         }
         Ok(())

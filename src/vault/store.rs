@@ -1,7 +1,8 @@
 //! Crash-safe file handling: atomic replace, rotated backups and the writer lock.
 //!
 //! A save writes a temp file in the vault's directory, syncs it, keeps the old
-//! vault as backup `NAME.1` (older ones shift to `.2` … `.N`), renames the temp
+//! vault as backup `NAME.1` (older ones shift to `.2` … `.N`) and in the daily
+//! and weekly tiers when the [`retention`] rule says so, renames the temp
 //! file over the vault and syncs the directory. At every instant the vault path
 //! holds either the complete old or the complete new file. Writers serialise on
 //! an exclusive lock of `NAME.lock`, which also records the holder's pid.
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::VaultError;
+use super::retention::{self, Change};
 
 /// Largest vault file read, in bytes.
 pub const MAX_VAULT_FILE: u64 = 256 * 1024 * 1024;
@@ -137,14 +139,102 @@ fn rotate_backups(path: &Path, keep: usize) -> std::io::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
-    // A hard link keeps the old inode (and its 0600 mode) alive as the backup for free.
-    if fs::hard_link(path, &newest).is_err() {
-        let old = fs::read(path)?;
-        let mut file = create_private(&newest)?;
-        file.write_all(&old)?;
-        file.sync_all()?;
+    link_or_copy(path, &newest)
+}
+
+/// Makes `to` (which must not exist) a backup of `from`: a hard link keeps the
+/// old inode (and its 0600 mode) alive for free; where links do not work, a
+/// private copy, removed again if it could not be written whole.
+fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<()> {
+    if fs::hard_link(from, to).is_ok() {
+        return Ok(());
     }
-    Ok(())
+    let old = fs::read(from)?;
+    let mut file = create_private(to)?;
+    let written = file.write_all(&old).and_then(|()| file.sync_all());
+    if written.is_err() {
+        drop(file);
+        let _ = fs::remove_file(to);
+    }
+    written
+}
+
+/// Atomically replaces the vault at `path` with `bytes`, keeping the backups the
+/// [`retention`] rule asks for: a lossy save keeps the replaced version as
+/// `NAME.1` (shifting up to `recent` of them) and in the day's and week's tier if
+/// those are empty; a lossless one keeps nothing new. Either way, tier files past
+/// their window are removed once the new vault is in place. `recent == 0` turns
+/// backups off. Tiers need a UTF-8 vault file name.
+pub fn write_vault(
+    path: &Path,
+    bytes: &[u8],
+    change: Change,
+    recent: usize,
+    now: i64,
+) -> Result<(), VaultError> {
+    let write = || -> std::io::Result<()> {
+        if recent == 0 {
+            return replace_file(path, bytes, 0);
+        }
+        let dir = parent_dir(path);
+        let plan = match path.file_name().and_then(|n| n.to_str()) {
+            Some(name) => retention::plan_tiers(name, &sibling_names(path), change, now),
+            None => retention::TierPlan::default(),
+        };
+        let lossy = change == Change::Lossy && path.exists();
+        if lossy {
+            for name in &plan.capture {
+                link_or_copy(path, &dir.join(name))?;
+            }
+        }
+        replace_file(path, bytes, if lossy { recent } else { 0 })?;
+        // The save is done; a tier that cannot be removed now goes at the next save.
+        for name in &plan.remove {
+            let _ = fs::remove_file(dir.join(name));
+        }
+        Ok(())
+    };
+    write().map_err(|source| VaultError::Write { source })
+}
+
+/// Names of the files beside `path` that start with its file name and a dot.
+fn sibling_names(path: &Path) -> Vec<String> {
+    let Some(own) = path.file_name().and_then(|n| n.to_str()) else {
+        return Vec::new();
+    };
+    let prefix = format!("{own}.");
+    let Ok(entries) = fs::read_dir(parent_dir(path)) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|name| name.starts_with(&prefix))
+        .collect()
+}
+
+/// The backups beside the vault at `path`, as [`retention::is_backup_name`] names
+/// them (regular files only): `NAME.1`, `NAME.2`, … then the weekly and the daily
+/// tiers, each newest first.
+pub fn list_backups(path: &Path) -> Vec<PathBuf> {
+    let Some(own) = path.file_name().and_then(|n| n.to_str()) else {
+        return Vec::new();
+    };
+    let dir = parent_dir(path);
+    let mut names: Vec<(usize, String)> = sibling_names(path)
+        .into_iter()
+        .filter(|name| retention::is_backup_name(own, name))
+        .filter(|name| fs::symlink_metadata(dir.join(name)).is_ok_and(|m| m.file_type().is_file()))
+        .map(|name| {
+            let number = name
+                .get(own.len() + 1..)
+                .and_then(|n| n.parse::<usize>().ok());
+            (number.unwrap_or(usize::MAX), name)
+        })
+        .collect();
+    // Numbered ones in order, then the tiers newest first.
+    names.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(&a.1)));
+    names.into_iter().map(|(_, name)| dir.join(name)).collect()
 }
 
 fn sync_dir(dir: &Path) -> std::io::Result<()> {

@@ -59,16 +59,23 @@ fn identity_round_trip_modes_and_backups() {
     let key = identity_key();
     let mut vault = Vault::create(&path, key.clone(), 0).unwrap();
     assert_eq!(mode(&path), 0o600);
+    vault.accounts_mut().push(account("svc"));
+    vault.save_at(1).unwrap();
     for i in 0..8 {
-        vault.accounts_mut().push(account(&format!("svc{i}")));
-        vault.save().unwrap();
+        vault.accounts_mut()[0].note = format!("edit {i}");
+        vault.save_at(2 + i).unwrap();
     }
     // Five backups, newest first, each a complete older vault.
     for n in 1..=5 {
         let backup = store::backup_path(&path, n);
         assert_eq!(mode(&backup), 0o600, "{}", backup.display());
         let old = Vault::open(&backup, key.clone()).unwrap();
-        assert_eq!(old.accounts().len(), 8 - n, "backup {n}");
+        let expected = if n == 8 {
+            String::new()
+        } else {
+            format!("edit {}", 7 - n)
+        };
+        assert_eq!(old.accounts()[0].note, expected, "backup {n}");
     }
     assert!(!store::backup_path(&path, 6).exists());
     assert_eq!(mode(&store::lock_path(&path)), 0o600);
@@ -77,6 +84,241 @@ fn identity_round_trip_modes_and_backups() {
     let pass =
         Vault::open(&path, Key::passphrase(SecretString::from("x".to_string()))).unwrap_err();
     assert!(matches!(pass, VaultError::NeedsIdentity), "{pass:?}");
+}
+
+/// Sunday 2026-11-08 23:00 UTC: the last hour of ISO week 45.
+const SUNDAY: i64 = 1_794_178_800;
+const DAY: i64 = 86_400;
+
+fn hotp(issuer: &str) -> Account {
+    let mut account = account(issuer);
+    account.kind = Kind::Hotp { counter: 0 };
+    account
+}
+
+/// The backups beside `path` that open with `key` and hold an account with `id`
+/// and `secret` (file names only).
+fn backups_holding(path: &Path, key: &Key, id: &crate::account::AccountId) -> Vec<String> {
+    store::list_backups(path)
+        .into_iter()
+        .filter(|backup| {
+            Vault::open(backup, key.clone()).is_ok_and(|v| v.accounts().iter().any(|a| &a.id == id))
+        })
+        .map(|backup| backup.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn a_removed_account_outlives_small_saves_and_a_month_of_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.age");
+    let key = identity_key();
+    // Everything added and GitHub removed within one hour of one day.
+    let start = SUNDAY - 3000;
+    let mut vault = Vault::create(&path, key.clone(), start).unwrap();
+    for issuer in ["GitHub", "Bank", "Mail", "Cloud"] {
+        vault.accounts_mut().push(account(issuer));
+        vault.save_at(start + 1).unwrap();
+    }
+    vault.accounts_mut().push(hotp("Token"));
+    vault.save_at(start + 2).unwrap();
+    let github = vault.accounts()[0].clone();
+    vault.accounts_mut().remove(0);
+    vault.save_at(SUNDAY).unwrap();
+
+    // 150 saves over the next 29 days: 100 small ones (HOTP codes, pins,
+    // reorders) and 50 that lose something (renames, notes, removals).
+    let steps = 150;
+    let mut added = 0;
+    for step in 0..steps {
+        let now = SUNDAY + 60 + step * (29 * DAY - 120) / steps;
+        let accounts = vault.accounts_mut();
+        match step % 6 {
+            0 => {
+                if let Kind::Hotp { counter } = &mut accounts[3].kind {
+                    *counter += 1;
+                }
+            }
+            1 => accounts[0].favorite = !accounts[0].favorite,
+            2 => accounts.swap(0, 1),
+            3 => {
+                let n = accounts.len() - 1;
+                accounts[n].name = format!("renamed {step}");
+            }
+            4 => {
+                // An addition loses nothing: a small save too.
+                accounts.push(account(&format!("Added {added}")));
+                added += 1;
+            }
+            _ => {
+                // Notes, and removing what was added: saves that lose something.
+                accounts[1].note = format!("note {step}");
+                if accounts.len() > 4 && step % 12 == 11 {
+                    accounts.pop();
+                }
+            }
+        }
+        vault.save_at(now).unwrap();
+        let count = store::list_backups(&path).len();
+        assert!(
+            count <= retention::MAX_BACKUP_FILES,
+            "{count} backup files after step {step}"
+        );
+    }
+    assert!(vault.accounts().iter().all(|a| a.id != github.id));
+    let holding = backups_holding(&path, &key, &github.id);
+    // The last five lossy saves pushed it out of .1 … .5 long ago; the week's tier keeps it.
+    assert_eq!(holding, ["vault.age.weekly-2026-W45"]);
+    let backup = Vault::open(&dir.path().join(&holding[0]), key).unwrap();
+    let restored = backup
+        .accounts()
+        .iter()
+        .find(|a| a.id == github.id)
+        .unwrap();
+    assert_eq!(restored.secret.expose(), github.secret.expose());
+    assert_eq!(restored.issuer, "GitHub");
+}
+
+#[test]
+fn small_saves_never_push_a_backup_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.age");
+    let key = identity_key();
+    let mut vault = Vault::create(&path, key.clone(), SUNDAY).unwrap();
+    vault.accounts_mut().push(account("GitHub"));
+    vault.accounts_mut().push(hotp("Bank"));
+    vault.accounts_mut().push(account("Mail"));
+    vault.save_at(SUNDAY).unwrap();
+    vault.accounts_mut().remove(0);
+    vault.save_at(SUNDAY + 1).unwrap();
+    let kept = std::fs::read(store::backup_path(&path, 1)).unwrap();
+    for i in 0..30 {
+        let accounts = vault.accounts_mut();
+        match i % 3 {
+            0 => {
+                let bank = accounts.iter_mut().find(|a| a.issuer == "Bank").unwrap();
+                bank.kind = Kind::Hotp { counter: i };
+            }
+            1 => accounts[1].favorite = !accounts[1].favorite,
+            _ => accounts.swap(0, 1),
+        }
+        vault
+            .save_at(SUNDAY + 2 + i64::try_from(i).unwrap() * DAY)
+            .unwrap();
+    }
+    assert_eq!(std::fs::read(store::backup_path(&path, 1)).unwrap(), kept);
+    assert!(!store::backup_path(&path, 2).exists());
+    let old = Vault::open(&store::backup_path(&path, 1), key).unwrap();
+    assert_eq!(old.accounts()[0].issuer, "GitHub");
+}
+
+#[test]
+fn tiers_keep_a_week_of_days_and_six_weeks_then_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.age");
+    let key = identity_key();
+    let mut vault = Vault::create(&path, key.clone(), SUNDAY).unwrap();
+    vault.accounts_mut().push(account("A"));
+    vault.save_at(SUNDAY).unwrap();
+    // One lossy save a day for 60 days, each at noon.
+    for day in 1..=60 {
+        vault.accounts_mut()[0].note = format!("day {day}");
+        vault.save_at(SUNDAY + 13 * 3600 + (day - 1) * DAY).unwrap();
+    }
+    let last = SUNDAY + 13 * 3600 + 59 * DAY;
+    let names: Vec<String> = store::list_backups(&path)
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let days: Vec<String> = (0..7)
+        .map(|back| {
+            format!(
+                "vault.age.daily-{}",
+                retention::Tier::Daily.bucket(last - back * DAY).unwrap()
+            )
+        })
+        .collect();
+    let weeks: Vec<String> = (0..6)
+        .map(|back| {
+            format!(
+                "vault.age.weekly-{}",
+                retention::Tier::Weekly
+                    .bucket(last - back * 7 * DAY)
+                    .unwrap()
+            )
+        })
+        .collect();
+    let mut expected: Vec<String> = (1..=5).map(|n| format!("vault.age.{n}")).collect();
+    expected.extend(weeks);
+    expected.extend(days);
+    assert_eq!(names, expected);
+    // The daily of the last day holds the version before that day's save.
+    let newest_daily = dir.path().join(&expected[11]);
+    assert_eq!(mode(&newest_daily), 0o600);
+    let held = Vault::open(&newest_daily, key).unwrap();
+    assert_eq!(held.accounts()[0].note, "day 59");
+}
+
+#[test]
+fn backups_are_reencrypted_to_the_new_key_and_strangers_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.age");
+    let (old, new, older) = (identity_key(), identity_key(), identity_key());
+    let mut vault = Vault::create(&path, old.clone(), SUNDAY).unwrap();
+    vault.accounts_mut().push(account("A"));
+    vault.save_at(SUNDAY).unwrap();
+    for day in 0..3 {
+        vault.accounts_mut()[0].note = format!("day {day}");
+        vault.save_at(SUNDAY + 3600 + day * DAY).unwrap();
+    }
+    // A backup from the time of an even older key.
+    let stranger = dir.path().join("vault.age.weekly-2026-W45");
+    let stranger_bytes = crypto::encrypt(&Document::new(0).to_json(), &older).unwrap();
+    std::fs::write(&stranger, &stranger_bytes).unwrap();
+    let backups = store::list_backups(&path);
+    assert_eq!(backups.len(), 3 + 3 + 1 + 1, "{backups:?}");
+
+    vault.set_key(new.clone());
+    vault.save_at(SUNDAY + 3 * DAY).unwrap();
+    // Changing the key loses nothing: no backup was rotated.
+    assert_eq!(store::list_backups(&path), backups);
+    // What a re-encryption killed part way leaves behind.
+    let stale = dir.path().join(".vault.age.1.tmp-999-abcdef");
+    std::fs::write(&stale, b"partial").unwrap();
+    let mut seen = Vec::new();
+    let report = vault
+        .reencrypt_backups(&old, |n, total, p| seen.push((n, total, p.to_path_buf())))
+        .unwrap();
+    let expected: Vec<_> = backups
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i + 1, backups.len(), p.clone()))
+        .collect();
+    assert_eq!(seen, expected);
+    assert_eq!(report.reencrypted.len(), backups.len() - 1);
+    assert!(report.already.is_empty());
+    assert_eq!(report.left.len(), 1);
+    assert_eq!(report.left[0].0, stranger);
+    assert!(matches!(report.left[0].1, VaultError::WrongIdentity));
+    assert_eq!(std::fs::read(&stranger).unwrap(), stranger_bytes);
+    assert!(!stale.exists());
+    for backup in &report.reencrypted {
+        assert_eq!(mode(backup), 0o600, "{}", backup.display());
+        assert!(
+            Vault::open(backup, new.clone()).is_ok(),
+            "{}",
+            backup.display()
+        );
+        let err = Vault::open(backup, old.clone()).unwrap_err();
+        assert!(matches!(err, VaultError::WrongIdentity), "{err:?}");
+    }
+    // The contents are the same versions as before.
+    let one = Vault::open(&store::backup_path(&path, 1), new.clone()).unwrap();
+    assert_eq!(one.accounts()[0].note, "day 1");
+    // A second run finds them already under the new key.
+    let again = vault.reencrypt_backups(&old, |_, _, _| {}).unwrap();
+    assert_eq!(again.already.len(), backups.len() - 1);
+    assert!(again.reencrypted.is_empty());
 }
 
 #[test]
