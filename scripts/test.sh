@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs keyfob's whole test suite on a fresh machine: installs the Debian tools the
 # tests compare against (age, oathtool, poppler-utils, zbar-tools, sqlite3) when they are
-# missing, then runs every test.
+# missing, then runs every test binary, all of them even when one fails (--no-fail-fast),
+# so one failure shows all. Tests that need the QR corpus outside the repository
+# (KEYFOB_QR_CORPUS, else ../shared/qr-corpus) skip with a line saying so when it is
+# absent, unless CI is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,4 +21,4 @@ if [ ${#packages[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
 
-cargo test --locked --all-targets "$@"
+cargo test --locked --all-targets --no-fail-fast "$@"

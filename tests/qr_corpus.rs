@@ -1,9 +1,10 @@
 //! Regression floors for the QR decoder on real photos and scans.
 //!
-//! The corpus (`shared/qr-corpus` beside the repository: 179 images from ZXing's
-//! black-box tests, each with its expected text) is decoded as stored and turned by 90,
-//! 180 and 270 degrees. Each test fails if fewer images read correctly than the floor
-//! measured when the decoder was tuned, or if any image yields a wrong text.
+//! The corpus (179 images from ZXing's black-box tests, each with its expected text;
+//! not in the repository, found by `common::qr_corpus`) is decoded as stored and turned
+//! by 90, 180 and 270 degrees. Each test fails if fewer images read correctly than the
+//! floor measured when the decoder was tuned, or if any image yields a wrong text.
+//! Without the corpus they print a "skipped:" line and pass, except under `CI`.
 
 #![allow(
     clippy::unwrap_used,
@@ -12,8 +13,11 @@
     clippy::panic
 )]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
+use common::{Corpus, qr_corpus, qr_corpus_at, qr_corpus_dir};
 use image::DynamicImage;
 
 /// Correctly read images out of 179, per rotation, as measured (rxing + fallbacks).
@@ -22,19 +26,9 @@ const FLOOR_90: usize = 170;
 const FLOOR_180: usize = 169;
 const FLOOR_270: usize = 170;
 
-fn corpus() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/qr-corpus");
-    assert!(
-        dir.join("README.md").is_file(),
-        "QR corpus missing at '{}' (it sits beside the repository)",
-        dir.display()
-    );
-    dir
-}
-
 /// (image path, expected texts): every `qrcode-N/*.png` with its `.txt` or `.multi.json`.
-fn items() -> Vec<(PathBuf, Vec<String>)> {
-    let mut sets: Vec<PathBuf> = std::fs::read_dir(corpus())
+fn items(corpus: &Path) -> Vec<(PathBuf, Vec<String>)> {
+    let mut sets: Vec<PathBuf> = std::fs::read_dir(corpus)
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .filter(|path| {
@@ -82,10 +76,11 @@ fn texts(payload: &[u8]) -> Vec<String> {
 
 /// Decodes the corpus turned by `quarter_turns` and checks the floor and wrong answers.
 fn check(quarter_turns: u8, floor: usize) {
+    let Some(corpus) = qr_corpus() else { return };
     let mut ok = 0;
     let mut wrong = Vec::new();
     let mut failed = Vec::new();
-    for (path, expected) in items() {
+    for (path, expected) in items(&corpus) {
         let image = image::open(&path).unwrap();
         let image = match quarter_turns {
             0 => image,
@@ -97,7 +92,7 @@ fn check(quarter_turns: u8, floor: usize) {
             .iter()
             .flat_map(|payload| texts(payload))
             .collect();
-        let name = path.strip_prefix(corpus()).unwrap().display().to_string();
+        let name = path.strip_prefix(&corpus).unwrap().display().to_string();
         if decoded.is_empty() {
             failed.push(name);
         } else if expected.iter().all(|text| decoded.contains(text)) {
@@ -142,7 +137,8 @@ fn corpus_rotated_270() {
 /// of the slow fallbacks (rqrr, undistortion) run.
 #[test]
 fn phone_sized_upscales_are_read_by_the_early_passes() {
-    let set = corpus().join("qrcode-1");
+    let Some(corpus) = qr_corpus() else { return };
+    let set = corpus.join("qrcode-1");
     let mut read_reduced = 0;
     for n in 1..=12 {
         let path = set.join(format!("{n}.png"));
@@ -172,4 +168,39 @@ fn phone_sized_upscales_are_read_by_the_early_passes() {
         read_reduced >= 3,
         "only {read_reduced} needed a reduced pass"
     );
+}
+
+#[test]
+fn corpus_lookup_skips_outside_ci_and_fails_under_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    let line = format!(
+        "QR corpus not found at '{}'; set KEYFOB_QR_CORPUS",
+        path.display()
+    );
+    assert_eq!(
+        qr_corpus_at(path.clone(), false),
+        Corpus::Skipped(format!("skipped: {line}"))
+    );
+    let Corpus::Missing(message) = qr_corpus_at(path.clone(), true) else {
+        panic!("an absent corpus under CI must fail");
+    };
+    assert!(message.starts_with(&line), "{message}");
+    std::fs::write(path.join("README.md"), "corpus").unwrap();
+    assert_eq!(
+        qr_corpus_at(path.clone(), true),
+        Corpus::Found(path.clone())
+    );
+    assert_eq!(qr_corpus_at(path.clone(), false), Corpus::Found(path));
+}
+
+#[test]
+fn corpus_is_taken_from_keyfob_qr_corpus_else_beside_the_repository() {
+    assert_eq!(
+        qr_corpus_dir(Some("/elsewhere/corpus".into())),
+        PathBuf::from("/elsewhere/corpus")
+    );
+    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/qr-corpus");
+    assert_eq!(qr_corpus_dir(None), beside);
+    assert_eq!(qr_corpus_dir(Some("".into())), beside);
 }

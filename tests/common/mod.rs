@@ -1,11 +1,13 @@
-//! Shared by the integration tests: a temporary directory holding a vault, and the
-//! keyfob binary pointed at it with a clean environment.
+//! Shared by the integration tests: a temporary directory holding a vault, the
+//! keyfob binary pointed at it with a clean environment, and the one lookup of the
+//! QR corpus that lives outside the repository ([`qr_corpus`]).
 //!
 //! Most tests unlock the vault with an age identity (`id.txt`: no scrypt, so fast);
 //! tests of passphrase handling write a `pass` file and use [`Env::pass`].
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::Stdio;
 
@@ -43,6 +45,63 @@ pub fn render_qr(text: &str, module: u32) -> image::GrayImage {
             && colors.get((my * width + mx) as usize) == Some(&qrcode::Color::Dark);
         image::Luma([if dark { 0 } else { 255 }])
     })
+}
+
+/// Where the QR corpus is looked for: `KEYFOB_QR_CORPUS` when set, else `shared/qr-corpus`
+/// beside the repository (where this team's CI lays a copy of `shared/`).
+pub fn qr_corpus_dir(configured: Option<std::ffi::OsString>) -> PathBuf {
+    match configured {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/qr-corpus"),
+    }
+}
+
+/// What [`qr_corpus_at`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Corpus {
+    /// The corpus directory.
+    Found(PathBuf),
+    /// Absent outside CI: the test passes after printing this line.
+    Skipped(String),
+    /// Absent under CI: the test fails with this message, so CI keeps the floors.
+    Missing(String),
+}
+
+/// Looks for the QR corpus at `dir` (it holds a `README.md`); `ci` says whether
+/// absence fails.
+pub fn qr_corpus_at(dir: PathBuf, ci: bool) -> Corpus {
+    if dir.join("README.md").is_file() {
+        return Corpus::Found(dir);
+    }
+    let line = format!(
+        "QR corpus not found at '{}'; set KEYFOB_QR_CORPUS",
+        dir.display()
+    );
+    if ci {
+        Corpus::Missing(format!(
+            "{line} (CI is set, so the corpus tests may not skip)"
+        ))
+    } else {
+        Corpus::Skipped(format!("skipped: {line}"))
+    }
+}
+
+/// The QR corpus for a test that needs it, from `KEYFOB_QR_CORPUS` or beside the
+/// repository; every test that reads the corpus goes through here. `None` (after
+/// printing one "skipped: …" line) when it is absent, so a fresh clone passes; panics
+/// instead when `CI` is set.
+pub fn qr_corpus() -> Option<PathBuf> {
+    let dir = qr_corpus_dir(std::env::var_os("KEYFOB_QR_CORPUS"));
+    let ci = std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"));
+    match qr_corpus_at(dir, ci) {
+        Corpus::Found(dir) => Some(dir),
+        Corpus::Skipped(line) => {
+            // Straight to stderr: the test harness captures `eprintln!` of passing tests.
+            let _ = writeln!(std::io::stderr(), "{line}");
+            None
+        }
+        Corpus::Missing(message) => panic!("{message}"),
+    }
 }
 
 /// A temporary directory (removed on drop) for a vault `vault.age` and its keys.
