@@ -97,8 +97,10 @@ fn may_be_alive(pid: u32) -> bool {
     if pid == std::process::id() {
         return true;
     }
-    if cfg!(target_os = "linux") {
-        Path::new("/proc").join(pid.to_string()).exists()
+    // Without a mounted /proc nothing is known: only the age rule applies.
+    let proc = Path::new("/proc");
+    if cfg!(target_os = "linux") && proc.join("self").exists() {
+        proc.join(pid.to_string()).exists()
     } else {
         true
     }
