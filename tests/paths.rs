@@ -170,45 +170,37 @@ fn an_export_through_a_link_to_a_regular_file_replaces_the_target() {
     assert_eq!(mode(&target), 0o600);
 }
 
+/// `keyfob export ARGS --out -`, which must succeed and say so on stderr: its stdout.
+fn export_to_stdout(env: &Env, args: &[&str]) -> Vec<u8> {
+    let out = env
+        .cmd()
+        .arg("export")
+        .args(args)
+        .args(["--out", "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("to standard output"));
+    out.stdout
+}
+
 #[test]
 fn dash_is_standard_output_for_text_formats_only() {
     let env = busy_env();
-    let out = env
-        .cmd()
-        .args(["export", "--format", "uris", "--out", "-"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = String::from_utf8(export_to_stdout(&env, &["--format", "uris"])).unwrap();
     let lines: std::collections::BTreeSet<String> = text.lines().map(str::to_string).collect();
     assert_eq!(lines, env.uris());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("standard output"));
 
-    let out = env
-        .cmd()
-        .args(["export", "--format", "aegis", "--out", "-"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(&export_to_stdout(&env, &["--format", "aegis"])).unwrap();
     assert_eq!(json["db"]["entries"].as_array().unwrap().len(), 2);
 
-    let out = env
-        .cmd()
-        .args([
-            "export",
-            "--format",
-            "age",
-            "--armor",
-            "--out",
-            "-",
-            "--recipient",
-        ])
-        .arg(env.public_key())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let armored = String::from_utf8(out.stdout).unwrap();
+    let recipient = env.public_key();
+    let armored = export_to_stdout(
+        &env,
+        &["--format", "age", "--armor", "--recipient", &recipient],
+    );
+    let armored = String::from_utf8(armored).unwrap();
     assert!(
         armored.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"),
         "{armored}"
