@@ -419,6 +419,13 @@ fn a_planted_lock_link_is_refused_and_its_target_survives() {
     assert_eq!(std::fs::read(&precious).unwrap(), b"do not overwrite");
     assert_eq!(std::fs::read(env.vault()).unwrap(), vault);
     assert!(is_link(&env.path("vault.age.lock")));
+    // A hard link planted as the lock is locked but never written (the pid would
+    // truncate the other file).
+    std::fs::remove_file(env.path("vault.age.lock")).unwrap();
+    std::fs::hard_link(&precious, env.path("vault.age.lock")).unwrap();
+    env.add(&[URI]);
+    assert_eq!(env.names(), ["alice"]);
+    assert_eq!(std::fs::read(&precious).unwrap(), b"do not overwrite");
 }
 
 #[test]
