@@ -3,7 +3,9 @@
 //! `keyfob debug qr-decode --jsonl PATHS` runs the QR image decoder on each file and
 //! prints what it read, in the line format that `qr-corpus/anchors.py --cmd` scores.
 //! `keyfob debug save-loop` and `keyfob debug harden-status` serve the fault and
-//! hygiene tests (`tests/faults.rs`, `tests/hygiene.rs`).
+//! hygiene tests (`tests/faults.rs`, `tests/hygiene.rs`); `keyfob debug
+//! pause-at-rename COMMAND…` stops a command's first atomic write at the rename,
+//! for the leftover-temp test in `tests/paths.rs`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

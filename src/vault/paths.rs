@@ -203,7 +203,7 @@ fn file_id(_meta: &fs::Metadata) -> Option<(u64, u64)> {
 
 /// The files keyfob keeps for one vault, to recognise them by any name.
 #[derive(Debug)]
-pub struct VaultFiles {
+struct VaultFiles {
     dir: Option<PathBuf>,
     name: OsString,
     ids: Vec<(u64, u64)>,
@@ -213,7 +213,7 @@ impl VaultFiles {
     /// The files of the vault at `vault` (resolved as [`resolve_vault`] does):
     /// its canonical directory and name, and the identities (device, inode) of
     /// every existing file there that bears one of keyfob's names for it.
-    pub fn of(vault: &Path) -> Self {
+    fn of(vault: &Path) -> Self {
         let vault = resolve_vault(vault).unwrap_or_else(|_| vault.to_path_buf());
         let name = vault.file_name().map(OsString::from).unwrap_or_default();
         let dir = fs::canonicalize(parent_dir(&vault)).ok();
