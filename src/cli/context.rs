@@ -4,15 +4,19 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use keyfob::vault::{self, Key, Vault};
+use keyfob::vault::location::Source;
+use keyfob::vault::paths::PathError;
+use keyfob::vault::{self, Key, Vault, VaultError};
 
 use super::{Cli, passphrase};
 
 /// Resolved global options.
 #[derive(Debug)]
 pub struct Context {
-    /// The vault file.
+    /// The vault file (a symbolic link at its name resolved to the target).
     pub vault_path: PathBuf,
+    /// Which rule chose the vault (for messages that say which vault is used).
+    pub vault_source: Source,
     /// `--passphrase-file`.
     pub passphrase_file: Option<PathBuf>,
     /// `--identity`.
@@ -25,14 +29,16 @@ impl Context {
     /// Resolves the global options.
     pub fn new(cli: &Cli) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().ok();
-        let vault_path = vault::location::resolve(cli.vault.as_deref(), exe.as_deref())?;
+        let location =
+            vault::location::resolve(cli.vault.as_deref(), exe.as_deref()).map_err(advise)?;
         let lock_wait = std::env::var("KEYFOB_LOCK_WAIT")
             .ok()
             .and_then(|s| s.trim().parse::<f64>().ok())
             .filter(|s| s.is_finite() && *s >= 0.0)
             .map_or(vault::DEFAULT_LOCK_WAIT, Duration::from_secs_f64);
         Ok(Context {
-            vault_path,
+            vault_path: location.path,
+            vault_source: location.source,
             passphrase_file: cli.passphrase_file.clone(),
             identity: cli.identity.clone(),
             lock_wait,
@@ -53,8 +59,8 @@ impl Context {
     fn check_exists(&self) -> anyhow::Result<()> {
         if !self.vault_path.exists() {
             anyhow::bail!(
-                "no vault at '{}'; create one with 'keyfob init' (or pass --vault PATH)",
-                self.vault_path.display()
+                "no vault at {}; create one with 'keyfob init' (or pass --vault PATH)",
+                self.shown()
             );
         }
         Ok(())
@@ -74,15 +80,39 @@ impl Context {
         Vault::open_locked(&self.vault_path, key, self.lock_wait).with_context(|| self.describe())
     }
 
-    /// `opening the vault 'PATH'`, for error context.
+    /// `opening the vault 'PATH'`, for error context (with the rule that chose
+    /// the vault unless the user named it).
     pub fn describe(&self) -> String {
-        format!("opening the vault '{}'", self.vault_path.display())
+        format!("opening the vault {}", self.shown())
+    }
+
+    /// `'PATH'`, followed by which rule chose it unless the user named it:
+    /// `'PATH' (portable: beside the program)`.
+    pub fn shown(&self) -> String {
+        match self.vault_source {
+            Source::Explicit => format!("'{}'", self.vault_path.display()),
+            source => format!("'{}' ({})", self.vault_path.display(), source.describe()),
+        }
     }
 
     /// The vault path.
     pub fn path(&self) -> &Path {
         &self.vault_path
     }
+}
+
+/// Adds what to do to the errors of finding the vault.
+fn advise(error: VaultError) -> anyhow::Error {
+    let hint = match &error {
+        VaultError::PortableUnusable { .. } => {
+            "move it out of the way to use the data-directory vault, or pass --vault PATH"
+        }
+        VaultError::Path(PathError::DanglingLink { .. }) => {
+            "create that directory, or point the link at an existing one"
+        }
+        _ => return error.into(),
+    };
+    anyhow::anyhow!("{error}; {hint}")
 }
 
 pub use keyfob::clock::{now, rfc3339};

@@ -3,13 +3,17 @@
 //! `keyfob debug qr-decode --jsonl PATHS` runs the QR image decoder on each file and
 //! prints what it read, in the line format that `qr-corpus/anchors.py --cmd` scores.
 //! `keyfob debug save-loop` and `keyfob debug harden-status` serve the fault and
-//! hygiene tests (`tests/faults.rs`, `tests/hygiene.rs`).
+//! hygiene tests (`tests/faults.rs`, `tests/hygiene.rs`); `keyfob debug
+//! pause-at-rename COMMAND…` stops a command's first atomic write at the rename,
+//! for the leftover-temp test in `tests/paths.rs`.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context as _;
+use clap::Parser as _;
 use keyfob::{Account, Algorithm, Kind, Secret};
 
 use super::Context;
@@ -41,6 +45,13 @@ pub enum DebugCommand {
     /// Print whether this process is dumpable and its core file size limit, as
     /// set by the hardening done at start.
     HardenStatus,
+    /// Run a keyfob command that stops at its first atomic file write just before
+    /// the rename: it prints the temp file's path and waits to be killed.
+    PauseAtRename {
+        /// The command and its arguments, e.g. `export --format uris --out FILE`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        args: Vec<std::ffi::OsString>,
+    },
 }
 
 /// Runs a debug subcommand, printing to standard output.
@@ -53,7 +64,7 @@ pub enum DebugCommand {
 /// `stage` names the cascade stage that read the codes (`null` when none did); a
 /// file that cannot be read or decoded as an image gets an `error` field instead.
 /// Without `--jsonl`, it prints `path: payload` lines (non-UTF-8 payloads in hex).
-pub fn run(ctx: &Context, cmd: DebugCommand) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, cmd: DebugCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         DebugCommand::QrDecode { jsonl, paths } => qr_decode(jsonl, &paths),
         DebugCommand::SaveLoop {
@@ -62,6 +73,22 @@ pub fn run(ctx: &Context, cmd: DebugCommand) -> anyhow::Result<()> {
             start,
         } => save_loop(ctx, &prefix, start, count),
         DebugCommand::HardenStatus => harden_status(),
+        DebugCommand::PauseAtRename { args } => {
+            keyfob::vault::store::set_rename_hook(pause_forever);
+            let program = std::ffi::OsString::from("keyfob");
+            let cli = super::Cli::try_parse_from(std::iter::once(program).chain(args))?;
+            return super::dispatch(cli);
+        }
+    }
+    .map(|()| ExitCode::SUCCESS)
+}
+
+/// The rename hook of `pause-at-rename`: prints the temp path, then waits to be killed.
+fn pause_forever(temp: &Path) {
+    println!("{}", temp.display());
+    let _ = std::io::stdout().flush();
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(3600));
     }
 }
 

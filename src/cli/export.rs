@@ -1,6 +1,6 @@
 //! `keyfob export`: paper sheets, encrypted backups and files for other apps.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -10,6 +10,7 @@ use keyfob::export::{self, ExportFormat, paper};
 use keyfob::import::{aegis, google_migration};
 use keyfob::vault::backups::{BackupLog, BackupRecord};
 use keyfob::vault::crypto::{self, BackupTarget};
+use keyfob::vault::paths::{self, PathError};
 use keyfob::vault::{Document, store};
 use zeroize::Zeroizing;
 
@@ -27,7 +28,7 @@ pub struct ExportArgs {
     /// paper, age, uris, google-qr or aegis.
     #[arg(long, short)]
     pub format: String,
-    /// Where to write (a directory for google-qr).
+    /// Where to write (a directory for google-qr; '-' = standard output for uris, aegis and age --armor).
     #[arg(long, short, value_name = "PATH")]
     pub out: PathBuf,
     /// Only the accounts matching this query.
@@ -58,17 +59,13 @@ pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let format = ExportFormat::parse(&args.format)?;
     let size = paper::PaperSize::parse(&args.paper)
         .with_context(|| format!("unknown paper size '{}' (a4 or letter)", args.paper))?;
-    if format != ExportFormat::GoogleQr && args.out.exists() && !args.force {
-        bail!(
-            "'{}' exists; keyfob will not overwrite it without --force",
-            args.out.display()
-        );
-    }
     if format != ExportFormat::Age
         && (!args.recipients.is_empty() || args.armor || args.backup_passphrase_file.is_some())
     {
         bail!("--recipient, --armor and --backup-passphrase-file apply to --format age");
     }
+    let out = output(ctx, &args, format)?;
+    let shown = out.shown();
     let target = if format == ExportFormat::Age {
         Some(backup_target(ctx, &args)?)
     } else {
@@ -103,13 +100,12 @@ pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
                 ..paper::PaperOptions::default()
             };
             let pdf = paper::paper_sheet(&accounts, &options)?;
-            write_private(&args.out, &pdf)?;
+            out.write(&pdf)?;
             eprintln!(
-                "Wrote a recovery sheet ({}) of {} to '{}' (fingerprint {fingerprint}).\n\
+                "Wrote a recovery sheet ({}) of {} to {shown} (fingerprint {fingerprint}).\n\
                  Print it, keep it as safe as cash, then check the printout: scan or photograph it and run 'keyfob verify SCAN.png'.",
                 size,
                 count(accounts.len()),
-                args.out.display()
             );
         }
         ExportFormat::Age => {
@@ -118,38 +114,36 @@ pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
             let plaintext = document.to_json();
             let target = target.context("no backup target")?;
             let ciphertext = crypto::encrypt_backup(&plaintext, &target, args.armor)?;
-            write_private(&args.out, &ciphertext)?;
+            out.write(&ciphertext)?;
+            let file = match &out {
+                Output::Stdout => "FILE".to_string(),
+                Output::File { given, .. } => given.display().to_string(),
+            };
             eprintln!(
-                "Wrote an encrypted backup of {} to '{}'. Check it with 'keyfob verify {}'; restore with 'keyfob import {}'.",
+                "Wrote an encrypted backup of {} to {shown}. Check it with 'keyfob verify {file}'; restore with 'keyfob import {file}'.",
                 count(accounts.len()),
-                args.out.display(),
-                args.out.display(),
-                args.out.display()
             );
         }
         ExportFormat::Uris => {
             let mut text = Zeroizing::new(Vec::new());
             export::write_uris(&accounts, &mut *text)?;
-            if std::io::stderr().is_terminal() {
+            if std::io::stderr().is_terminal() && !out.is_stdout() {
                 eprintln!(
-                    "warning: '{}' holds your secrets in plain text; delete it once it has served.",
-                    args.out.display()
+                    "warning: {shown} holds your secrets in plain text; delete it once it has served."
                 );
             }
-            write_private(&args.out, &text)?;
+            out.write(&text)?;
             eprintln!(
-                "Wrote {} as otpauth URIs to '{}'.",
-                count(accounts.len()),
-                args.out.display()
+                "Wrote {} as otpauth URIs to {shown}.",
+                count(accounts.len())
             );
         }
         ExportFormat::Aegis => {
             let json = aegis::to_plain_json(&accounts);
-            write_private(&args.out, &json)?;
+            out.write(&json)?;
             eprintln!(
-                "Wrote a plain Aegis export of {} to '{}' (unencrypted: import it in Aegis, then delete it).",
+                "Wrote a plain Aegis export of {} to {shown} (unencrypted: import it in Aegis, then delete it).",
                 count(accounts.len()),
-                args.out.display()
             );
         }
         ExportFormat::GoogleQr => {
@@ -176,19 +170,14 @@ pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
                 );
             }
             let total = migration.uris.len();
-            let paths: Vec<PathBuf> = (1..=total)
-                .map(|i| args.out.join(format!("keyfob-google-{i}-of-{total}.png")))
-                .collect();
-            if !args.force
-                && let Some(existing) = paths.iter().find(|p| p.exists())
-            {
-                bail!(
-                    "'{}' exists; keyfob will not overwrite it without --force",
-                    existing.display()
-                );
-            }
-            std::fs::create_dir_all(&args.out)
-                .with_context(|| format!("creating '{}'", args.out.display()))?;
+            let paths = (1..=total)
+                .map(|i| {
+                    let png = args.out.join(format!("keyfob-google-{i}-of-{total}.png"));
+                    checked(ctx, &png, args.force)
+                })
+                .collect::<anyhow::Result<Vec<PathBuf>>>()?;
+            paths::create_private_dir_all(&args.out)
+                .with_context(|| format!("creating the directory '{}'", args.out.display()))?;
             let mut written = Vec::new();
             for (index, (uri, path)) in migration.uris.iter().zip(&paths).enumerate() {
                 let result = export::png::qr_png(uri, &format!("batch {} of {total}", index + 1))
@@ -256,4 +245,89 @@ fn backup_target(ctx: &Context, args: &ExportArgs) -> anyhow::Result<BackupTarge
 /// Writes a file atomically with mode 0600; a failure leaves no partial file.
 fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     store::replace_file(path, bytes, 0).with_context(|| format!("writing '{}'", path.display()))
+}
+
+/// Where an export goes: standard output, or a file checked by [`paths::check_output`].
+enum Output {
+    /// `--out -`.
+    Stdout,
+    /// The file to replace (links followed), and the name the user gave.
+    File { path: PathBuf, given: PathBuf },
+}
+
+impl Output {
+    fn is_stdout(&self) -> bool {
+        matches!(self, Output::Stdout)
+    }
+
+    /// The destination for messages: `'FILE'` or `standard output`.
+    fn shown(&self) -> String {
+        match self {
+            Output::Stdout => "standard output".to_string(),
+            Output::File { given, .. } => format!("'{}'", given.display()),
+        }
+    }
+
+    fn write(&self, bytes: &[u8]) -> anyhow::Result<()> {
+        match self {
+            Output::Stdout => {
+                let mut stdout = std::io::stdout().lock();
+                stdout.write_all(bytes)?;
+                stdout.flush()?;
+                Ok(())
+            }
+            Output::File { path, .. } => write_private(path, bytes),
+        }
+    }
+}
+
+/// Checks `--out` for a single-file format before anything is asked or read.
+fn output(ctx: &Context, args: &ExportArgs, format: ExportFormat) -> anyhow::Result<Output> {
+    if format == ExportFormat::GoogleQr {
+        if std::fs::metadata(&args.out).is_ok_and(|m| !m.is_dir()) || args.out == Path::new("-") {
+            bail!(
+                "'{}' is not a directory; google-qr writes one PNG image per QR code into a directory: give a new or existing directory with --out",
+                args.out.display()
+            );
+        }
+        // The images are checked one by one once their number is known.
+        return Ok(Output::File {
+            path: args.out.clone(),
+            given: args.out.clone(),
+        });
+    }
+    if args.out != Path::new("-") {
+        return Ok(Output::File {
+            path: checked(ctx, &args.out, args.force)?,
+            given: args.out.clone(),
+        });
+    }
+    match format {
+        ExportFormat::Uris | ExportFormat::Aegis => Ok(Output::Stdout),
+        ExportFormat::Age if args.armor => Ok(Output::Stdout),
+        ExportFormat::Age => bail!(
+            "a binary age backup cannot go to standard output; add --armor for a text backup, or give a file name with --out"
+        ),
+        _ => bail!(
+            "a {} export is binary and cannot go to standard output; give a file name with --out (e.g. sheet.pdf)",
+            format.name()
+        ),
+    }
+}
+
+/// [`paths::check_output`] with what to do added to its refusals.
+fn checked(ctx: &Context, out: &Path, force: bool) -> anyhow::Result<PathBuf> {
+    paths::check_output(out, ctx.path(), force).map_err(|error| {
+        let hint = match &error {
+            PathError::Exists { .. } => "keyfob will not overwrite it without --force",
+            PathError::OwnFile { .. } => {
+                "keyfob never writes an export over them, even with --force: choose another name"
+            }
+            PathError::NotRegular { .. } => {
+                "choose a file name (or '-' for standard output with uris, aegis or age --armor)"
+            }
+            _ => "choose another --out",
+        };
+        anyhow::anyhow!("{error}; {hint}")
+    })
 }

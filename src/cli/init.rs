@@ -17,8 +17,8 @@ pub struct InitArgs {}
 pub fn run(ctx: &Context, _args: InitArgs) -> anyhow::Result<ExitCode> {
     if ctx.path().exists() {
         bail!(
-            "a vault already exists at '{}'; keyfob will not overwrite it",
-            ctx.path().display()
+            "a vault already exists at {}; keyfob will not overwrite it",
+            ctx.shown()
         );
     }
     let key = match &ctx.identity {
@@ -42,10 +42,10 @@ pub fn run(ctx: &Context, _args: InitArgs) -> anyhow::Result<ExitCode> {
         )?),
     };
     Vault::create(ctx.path(), key, now())
-        .with_context(|| format!("creating the vault '{}'", ctx.path().display()))?;
+        .with_context(|| format!("creating the vault {}", ctx.shown()))?;
     eprintln!(
-        "Created the vault '{}'. Add accounts with 'keyfob add' or 'keyfob import'.",
-        ctx.path().display()
+        "Created the vault {}. Add accounts with 'keyfob add' or 'keyfob import'.",
+        ctx.shown()
     );
     Ok(ExitCode::SUCCESS)
 }

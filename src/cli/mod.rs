@@ -102,7 +102,30 @@ pub enum Command {
 
 /// Parses the command line and runs it.
 pub fn run() -> anyhow::Result<ExitCode> {
-    let cli = Cli::parse();
+    reject_empty_env()?;
+    dispatch(Cli::parse())
+}
+
+/// Refuses an option's environment variable that is set but empty (a script's
+/// mistake, which clap would report as a missing value of the option).
+fn reject_empty_env() -> anyhow::Result<()> {
+    let command = <Cli as clap::CommandFactory>::command();
+    for arg in command.get_arguments() {
+        if let Some(name) = arg.get_env()
+            && std::env::var_os(name).is_some_and(|value| value.is_empty())
+        {
+            anyhow::bail!(
+                "{} is set but empty; unset it or set it to a path (it stands for --{})",
+                name.to_string_lossy(),
+                arg.get_long().unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Runs a parsed command line.
+pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let ctx = Context::new(&cli)?;
     match cli.command {
         None => {
@@ -134,7 +157,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Some(Command::Passwd(args)) => misc::passwd(&ctx, args),
         Some(Command::Completions(args)) => misc::completions(args),
         Some(Command::Man) => misc::man(),
-        Some(Command::Debug(command)) => debug::run(&ctx, command).map(|()| ExitCode::SUCCESS),
+        Some(Command::Debug(command)) => debug::run(&ctx, command),
     }
 }
 

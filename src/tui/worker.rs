@@ -11,7 +11,7 @@ use keyfob::Account;
 use keyfob::export::paper;
 use keyfob::import::session;
 use keyfob::vault::backups::{BackupLog, BackupRecord};
-use keyfob::vault::{Key, Vault, VaultError, store};
+use keyfob::vault::{Key, Vault, VaultError, paths, store};
 
 use super::app::WorkerEvent;
 
@@ -186,12 +186,10 @@ fn export_paper(
         ..paper::PaperOptions::default()
     };
     let pdf = paper::paper_sheet(accounts, &options).map_err(|e| e.to_string())?;
-    if out.exists() {
-        return Err(format!(
-            "'{}' exists; keyfob will not overwrite it",
-            out.display()
-        ));
-    }
+    let out = &paths::check_output(out, vault_path, false).map_err(|e| match e {
+        paths::PathError::Exists { .. } => format!("{e}; keyfob will not overwrite it"),
+        other => format!("{other}; choose another file name"),
+    })?;
     store::replace_file(out, &pdf, 0)
         .map_err(|e| format!("could not write '{}': {e}", out.display()))?;
     let fingerprint = paper::sheet_fingerprint(accounts);
@@ -209,4 +207,49 @@ fn export_paper(
         "Wrote the sheet to '{}' (fingerprint {fingerprint}); print it, then check it with 'keyfob verify'",
         out.display()
     ))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_paper_export_never_lands_on_the_vaults_own_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("vault.age");
+        std::fs::write(&vault, b"the vault").unwrap();
+        std::fs::write(dir.path().join("vault.age.1"), b"a backup").unwrap();
+        let secret = keyfob::Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap();
+        let account = Account::new(
+            "GitHub",
+            "alice",
+            secret,
+            keyfob::Kind::DEFAULT_TOTP,
+            keyfob::Algorithm::Sha1,
+            6,
+            0,
+        )
+        .unwrap();
+        for out in ["vault.age", "vault.age.1", "vault.age.lock"] {
+            let result = export_paper(
+                &vault,
+                &dir.path().join(out),
+                std::slice::from_ref(&account),
+                paper::PaperSize::A4,
+                0,
+            );
+            let error = result.unwrap_err();
+            assert!(
+                error.contains("one of keyfob's own files"),
+                "{out}: {error}"
+            );
+        }
+        assert_eq!(std::fs::read(&vault).unwrap(), b"the vault");
+        assert_eq!(
+            std::fs::read(dir.path().join("vault.age.1")).unwrap(),
+            b"a backup"
+        );
+        assert!(!dir.path().join("vault.age.lock").exists());
+    }
 }

@@ -11,6 +11,7 @@ pub mod backups;
 pub mod crypto;
 pub mod location;
 pub mod retention;
+pub mod paths;
 pub mod store;
 
 use std::path::{Path, PathBuf};
@@ -147,6 +148,23 @@ pub enum VaultError {
     /// A backup recipient is not an age X25519 public key.
     #[error("'{}' is not an age recipient (expected a public key starting with 'age1')", crate::text::Escaped(.0))]
     RecipientInvalid(String),
+    /// The lock file is a symbolic link (keyfob never follows one there).
+    #[error("the lock file '{}' is a symbolic link; remove it", path.display())]
+    LockIsLink {
+        /// The lock file's path.
+        path: PathBuf,
+    },
+    /// The vault path cannot be used.
+    #[error(transparent)]
+    Path(#[from] paths::PathError),
+    /// A `keyfob.vault.age` beside the program exists but is not a usable vault file.
+    #[error("the portable vault '{}' is {kind}, not a vault file", path.display())]
+    PortableUnusable {
+        /// The portable vault path.
+        path: PathBuf,
+        /// What is there, e.g. 'a directory'.
+        kind: &'static str,
+    },
     /// No location for the vault could be determined.
     #[error("no home or data directory found; pass --vault PATH or set KEYFOB_VAULT")]
     NoLocation,
@@ -259,9 +277,12 @@ pub struct Vault {
 
 impl Vault {
     /// Creates a new, empty vault at `path`. Refuses to overwrite an existing file.
+    /// A symbolic link at `path` is kept: the vault is created at its target (see
+    /// [`paths::resolve_vault`]). Missing directories are created with mode 0700.
     pub fn create(path: &Path, key: Key, now: i64) -> Result<Self, VaultError> {
+        let path = &paths::resolve_vault(path)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| VaultError::Write { source })?;
+            paths::create_private_dir_all(dir).map_err(|source| VaultError::Write { source })?;
         }
         let lock = VaultLock::acquire(path, DEFAULT_LOCK_WAIT)?;
         if path.exists() {
@@ -282,8 +303,10 @@ impl Vault {
     }
 
     /// Opens a vault for reading. Saving later takes the lock and refuses if the
-    /// file changed in between.
+    /// file changed in between. A vault reached through a symbolic link is used at
+    /// its target: the lock, backups and saves go there and the link stays.
     pub fn open(path: &Path, key: Key) -> Result<Self, VaultError> {
+        let path = &paths::resolve_vault(path)?;
         let bytes = store::read_limited(path)?;
         Self::from_bytes(path, key, bytes, None)
     }
@@ -291,6 +314,7 @@ impl Vault {
     /// Opens a vault holding the writer lock until the vault is dropped, waiting
     /// up to `wait` for another keyfob. Use this for read-modify-write commands.
     pub fn open_locked(path: &Path, key: Key, wait: Duration) -> Result<Self, VaultError> {
+        let path = &paths::resolve_vault(path)?;
         if !path.exists() {
             return Err(VaultError::NotFound);
         }

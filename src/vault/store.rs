@@ -12,10 +12,12 @@ use std::io::{Read, Seek, SeekFrom, Write};
 #[cfg(unix)]
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime};
 
 use super::VaultError;
 use super::retention::{self, Change};
+use super::paths::{self, parent_dir};
 
 /// Largest vault file read, in bytes.
 pub const MAX_VAULT_FILE: u64 = 256 * 1024 * 1024;
@@ -71,11 +73,72 @@ fn temp_prefix(path: &Path) -> String {
     )
 }
 
-fn parent_dir(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
+/// A temp file younger than this may belong to a writer still at work.
+const TEMP_GRACE: Duration = Duration::from_secs(60);
+
+/// The pid in a temp file name of keyfob's own pattern `.NAME.tmp-PID-HEX`
+/// (`prefix` is `.NAME.tmp-`), or `None` for any other name.
+fn temp_pid(name: &str, prefix: &str) -> Option<u32> {
+    let (pid, random) = name.strip_prefix(prefix)?.split_once('-')?;
+    let hex = !random.is_empty() && random.bytes().all(|b| b.is_ascii_hexdigit());
+    let digits = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+    if hex && digits {
+        pid.parse().ok()
+    } else {
+        None
     }
+}
+
+/// Whether a process `pid` may still be running (unknown counts as running).
+fn may_be_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    // Without a mounted /proc nothing is known: only the age rule applies.
+    let proc = Path::new("/proc");
+    if cfg!(target_os = "linux") && proc.join("self").exists() {
+        proc.join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}
+
+/// Removes temp files of keyfob's own naming (`.NAME.tmp-PID-HEX`) that an
+/// interrupted write to `path` left behind: those whose writer is no longer
+/// running or that are older than a minute. Used by every [`replace_file`]
+/// (exports hold no lock, so a concurrent writer's fresh temp is kept).
+pub fn remove_abandoned_temps(path: &Path) {
+    let prefix = temp_prefix(path);
+    let Ok(entries) = fs::read_dir(parent_dir(path)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = temp_pid(&name.to_string_lossy(), &prefix) else {
+            continue;
+        };
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| SystemTime::now().duration_since(t).ok())
+            .is_some_and(|age| age > TEMP_GRACE);
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if is_file && (old || !may_be_alive(pid)) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Called with the temp file's path just before it is renamed into place, when
+/// set: the fault tests stop a writer there (`keyfob debug pause-at-rename`).
+static BEFORE_RENAME: OnceLock<fn(&Path)> = OnceLock::new();
+
+/// Installs the hook [`replace_file`] calls before its rename (once per process;
+/// for fault tests only).
+#[doc(hidden)]
+pub fn set_rename_hook(hook: fn(&Path)) {
+    let _ = BEFORE_RENAME.set(hook);
 }
 
 /// Removes temp files left by a save that was interrupted (call while holding the lock).
@@ -98,7 +161,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8], backups: usize) -> Result<(), Vau
 /// Writes `bytes` to `path` atomically with mode 0600: a temp file in the same
 /// directory, synced, renamed over `path`, then the directory synced. Keeps up
 /// to `backups` previous versions. On failure no partial file is left.
+///
+/// Only a regular file or a missing path is replaced: a symbolic link, a
+/// directory, a device or a FIFO at `path` is refused (callers resolve links
+/// first, see [`paths`]). Temp files abandoned by an earlier interrupted write
+/// to `path` are removed first.
 pub fn replace_file(path: &Path, bytes: &[u8], backups: usize) -> std::io::Result<()> {
+    paths::ensure_replaceable(path).map_err(std::io::Error::other)?;
+    remove_abandoned_temps(path);
     let dir = parent_dir(path);
     let mut random = [0u8; 6];
     let _ = getrandom::fill(&mut random);
@@ -115,6 +185,9 @@ pub fn replace_file(path: &Path, bytes: &[u8], backups: usize) -> std::io::Resul
         drop(file);
         if backups > 0 && path.exists() {
             rotate_backups(path, backups)?;
+        }
+        if let Some(hook) = BEFORE_RENAME.get() {
+            hook(&temp);
         }
         fs::rename(&temp, path)?;
         sync_dir(&dir)
@@ -259,11 +332,30 @@ impl VaultLock {
         let path = lock_path(vault);
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
+        // Never follow a link planted as the lock (it would be truncated to our pid).
         #[cfg(unix)]
-        options.mode(0o600);
-        let mut file = options
-            .open(&path)
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        let mut file = options.open(&path).map_err(|source| {
+            if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+                VaultError::LockIsLink { path: path.clone() }
+            } else {
+                VaultError::Lock { source }
+            }
+        })?;
+        let meta = file
+            .metadata()
             .map_err(|source| VaultError::Lock { source })?;
+        if let Some(kind) = paths::kind_of(&meta) {
+            return Err(VaultError::Lock {
+                source: std::io::Error::other(paths::PathError::NotRegular { path, kind }),
+            });
+        }
+        // A lock file with other names (a planted hard link, a hard-link snapshot)
+        // is locked but never written: the pid would overwrite those files too.
+        #[cfg(unix)]
+        let shared = std::os::unix::fs::MetadataExt::nlink(&meta) > 1;
+        #[cfg(not(unix))]
+        let shared = false;
         let deadline = Instant::now() + wait;
         loop {
             match file.try_lock() {
@@ -283,11 +375,70 @@ impl VaultLock {
                 }
             }
         }
+        if shared {
+            return Ok(VaultLock { _file: file });
+        }
         // Record our pid so a waiting keyfob can say who holds the vault.
         let _ = file.set_len(0);
         let _ = file.seek(SeekFrom::Start(0));
         let _ = write!(file, "{}", std::process::id());
         let _ = file.flush();
         Ok(VaultLock { _file: file })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn abandoned_temps_are_removed_by_the_next_write_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.txt");
+        // A pid that has exited: a child that ran and was reaped.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let abandoned = dir.path().join(format!(".out.txt.tmp-{dead}-0123456789ab"));
+        let live = dir
+            .path()
+            .join(format!(".out.txt.tmp-{}-0123456789ab", std::process::id()));
+        let foreign = dir.path().join(".out.txt.tmp-notes");
+        let other = dir
+            .path()
+            .join(format!(".other.txt.tmp-{dead}-0123456789ab"));
+        for path in [&abandoned, &live, &foreign, &other] {
+            fs::write(path, b"secret").unwrap();
+        }
+        replace_file(&out, b"new", 0).unwrap();
+        assert_eq!(fs::read(&out).unwrap(), b"new");
+        assert!(!abandoned.exists(), "the dead writer's temp is removed");
+        assert!(live.exists(), "a running writer's fresh temp is kept");
+        assert!(foreign.exists() && other.exists(), "other names are kept");
+    }
+
+    #[test]
+    fn only_regular_files_or_missing_paths_are_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        fs::write(&target, b"keep").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let error = replace_file(&link, b"x", 0).unwrap_err().to_string();
+        assert!(error.contains("a symbolic link"), "{error}");
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read(&target).unwrap(), b"keep");
+        let sub = dir.path().join("sub");
+        fs::create_dir(&sub).unwrap();
+        let error = replace_file(&sub, b"x", 0).unwrap_err().to_string();
+        assert!(error.contains("a directory"), "{error}");
+        replace_file(&target, b"new", 0).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"new");
     }
 }
