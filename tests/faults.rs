@@ -148,6 +148,24 @@ fn sigkill_during_saves_never_loses_or_damages_the_vault() {
         count + 1
     );
     assert_eq!(old_states + new_states, kills);
+    // Every save rotated the backups (the loop rewrites a note each time), so kills
+    // also landed in rotation and tier capture: every backup left is a whole vault
+    // holding an earlier state of the loop.
+    let mut backups = 0;
+    for entry in std::fs::read_dir(env.dir.path()).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if keyfob::vault::retention::is_backup_name("vault.age", &name) {
+            let names: Vec<String> = Vault::open(&entry.path(), env.key())
+                .unwrap_or_else(|e| panic!("backup '{name}' does not open: {e}"))
+                .accounts()
+                .iter()
+                .map(|a| a.name.clone())
+                .collect();
+            assert_eq!(names, loop_names("loop", names.len()), "backup '{name}'");
+            backups += 1;
+        }
+    }
+    assert!(backups >= 5, "only {backups} backups beside the vault");
 }
 
 /// A temp file such as a killed save leaves is removed by the next writer.

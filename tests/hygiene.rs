@@ -412,7 +412,7 @@ fn commands_never_print_the_secret_unless_asked() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with("vault.age.") && !name.ends_with(".age") {
             let bytes = std::fs::read(entry.path()).unwrap();
-            let is_backup = name.trim_start_matches("vault.age.").parse::<u32>().is_ok();
+            let is_backup = keyfob::vault::retention::is_backup_name("vault.age", &name);
             if !is_backup {
                 assert_clean(&name, &String::from_utf8_lossy(&bytes));
             }

@@ -33,11 +33,16 @@ fn is_link(path: &Path) -> bool {
         .is_symlink()
 }
 
-/// A vault with two saves (so `vault.age.1` exists), a lock file and a backup record.
+/// A vault with two additions and an edit (so `vault.age.1` exists), a lock file and a backup record.
 fn busy_env() -> Env {
     let env = Env::new();
     env.add(&[URI]);
     env.add(&[URI2]);
+    // An edit loses the old tags, so this save keeps the version before it as .1.
+    env.cmd()
+        .args(["edit", "alice", "--tag", "work"])
+        .assert()
+        .success();
     env.cmd()
         .args(["export", "--format", "uris", "--out"])
         .arg(env.path("first.txt"))
@@ -244,6 +249,10 @@ fn a_symlinked_vault_stays_a_link_with_lock_and_backups_beside_the_target() {
     assert!(target.is_file());
     env.add(&[URI]);
     env.add(&[URI2]);
+    env.cmd()
+        .args(["edit", "alice", "--tag", "work"])
+        .assert()
+        .success();
     assert!(is_link(&env.vault()), "the link is kept");
     assert_eq!(std::fs::read_link(env.vault()).unwrap(), target);
     assert_eq!(env.names(), ["alice", "bob"]);
@@ -255,9 +264,10 @@ fn a_symlinked_vault_stays_a_link_with_lock_and_backups_beside_the_target() {
         );
     }
     assert_eq!(mode(&target), 0o600);
-    // The backup is the previous vault (one account).
+    // The backup is the vault before the edit (both accounts, alice untagged).
     let backup = keyfob::vault::Vault::open(&real.join("vault.age.1"), env.key()).unwrap();
-    assert_eq!(backup.accounts().len(), 1);
+    assert_eq!(backup.accounts().len(), 2);
+    assert!(backup.accounts().iter().all(|a| a.tags.is_empty()));
 
     // A dangling link into a directory that does not exist: refused, link untouched.
     let lost = env.path("lost.age");
@@ -329,10 +339,20 @@ fn an_unusable_portable_vault_stops_instead_of_falling_back() {
     run(&["list"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("GitHub"));
+        .stdout(predicate::str::contains("GitHub"))
+        .stderr(predicate::str::contains("(the data directory)"));
     run(&["--vault", portable.to_str().unwrap(), "init"])
         .assert()
         .success();
+    run(&["add", URI2]).assert().success();
+    // With a usable portable vault, list says it is the one in use.
+    run(&["list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("GitHub").not())
+        .stderr(predicate::str::contains(
+            "keyfob.vault.age' (portable: beside the program)",
+        ));
     run(&["init"])
         .assert()
         .failure()

@@ -29,7 +29,8 @@ pub enum DebugCommand {
         /// Image files (PNG, JPEG, GIF, BMP, WebP, TIFF).
         paths: Vec<PathBuf>,
     },
-    /// Add accounts PREFIX-00000, PREFIX-00001, … one save each, printing each
+    /// Add accounts PREFIX-00000, PREFIX-00001, … one save each (each also rewrites
+    /// the first account's note, so every save rotates the backups), printing each
     /// number once its save has returned (the crash-safety test kills this loop).
     SaveLoop {
         /// Name prefix of the accounts added.
@@ -110,6 +111,11 @@ fn save_loop(ctx: &Context, prefix: &str, start: u64, count: u64) -> anyhow::Res
             6,
             super::context::now(),
         )?;
+        // Rewrite an earlier account's note too, so every save after the first
+        // loses something and goes through backup rotation and tier capture.
+        if let Some(first) = vault.accounts_mut().first_mut() {
+            first.note = format!("save {n}");
+        }
         vault.accounts_mut().push(account);
         vault.save().context("saving the vault")?;
         drop(vault);

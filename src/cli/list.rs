@@ -8,6 +8,7 @@ use keyfob::{Account, Kind};
 use serde_json::json;
 
 use keyfob::vault::backups::BackupLog;
+use keyfob::vault::location::Source;
 
 use super::context::{Context, now};
 
@@ -88,6 +89,11 @@ pub fn run(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
         )?;
     }
     drop(out);
+    // Say which vault this is when keyfob chose it (portable or data directory), so a
+    // USB stick's vault is never mistaken for the home one. stderr, like the reminder.
+    if ctx.vault_source != Source::Explicit {
+        eprintln!("\nVault: {}.", ctx.shown());
+    }
     // The reminder goes to stderr so that scripts reading the table are not affected.
     if let Some(reminder) = BackupLog::load(ctx.path()).reminder(accounts, now()) {
         eprintln!("\nBackup reminder: {reminder}.");

@@ -10,8 +10,8 @@
 pub mod backups;
 pub mod crypto;
 pub mod location;
-pub mod retention;
 pub mod paths;
+pub mod retention;
 pub mod store;
 
 use std::path::{Path, PathBuf};

@@ -16,8 +16,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::VaultError;
-use super::retention::{self, Change};
 use super::paths::{self, parent_dir};
+use super::retention::{self, Change};
 
 /// Largest vault file read, in bytes.
 pub const MAX_VAULT_FILE: u64 = 256 * 1024 * 1024;
