@@ -323,7 +323,9 @@ fn qr_outline_covers_exactly_the_dark_modules() {
     // Modules touching only at corners, holes, full and empty grids, noise.
     let checker = |width: usize| QrMatrix {
         width,
-        dark: (0..width * width).map(|i| (i / width + i % width) % 2 == 0).collect(),
+        dark: (0..width * width)
+            .map(|i| (i / width + i % width).is_multiple_of(2))
+            .collect(),
     };
     let ring = QrMatrix {
         width: 5,
