@@ -1,4 +1,4 @@
-//! Times the paper sheet for 200 accounts and reports the PDF size.
+//! Times the paper sheet for 200 accounts and reports the PDF size and pages.
 //!
 //! Run with `cargo bench --bench paper_sheet`. Set `KEYFOB_BENCH_PDF=path` to
 //! keep the PDF for a look; `KEYFOB_BENCH_COUNT` changes the number of accounts.
@@ -58,18 +58,28 @@ fn main() {
     let runs = 5;
     let mut best = f64::MAX;
     let mut bytes = 0;
+    let mut pages = 0;
     for _ in 0..runs {
         let start = Instant::now();
         let pdf = paper_sheet(&accounts, &options).unwrap();
         best = best.min(start.elapsed().as_secs_f64());
         bytes = pdf.len();
+        pages = page_objects(&pdf);
         if let Ok(path) = std::env::var("KEYFOB_BENCH_PDF") {
             std::fs::write(path, pdf.as_slice()).unwrap();
         }
     }
     println!(
-        "paper sheet: {count} accounts, {bytes} bytes ({:.1} KiB), best of {runs}: {:.1} ms",
+        "paper sheet: {count} accounts, {pages} pages, {bytes} bytes ({:.1} KiB), best of {runs}: {:.1} ms",
         bytes as f64 / 1024.0,
         best * 1000.0
     );
+}
+
+/// Page objects in the PDF: `/Type /Page` not followed by `s` (the page tree).
+fn page_objects(pdf: &[u8]) -> usize {
+    let key = b"/Type /Page";
+    pdf.windows(key.len() + 1)
+        .filter(|w| w.starts_with(key) && w.last() != Some(&b's'))
+        .count()
 }

@@ -115,7 +115,9 @@ fn tags(text: &str, total: usize) -> Vec<usize> {
         .collect()
 }
 
-fn check_sheet(count: usize, size: PaperSize) {
+/// Writes the sheet for `count` accounts, reads every page back and checks
+/// that every account is there exactly once; returns the size of the PDF.
+fn check_sheet(count: usize, size: PaperSize) -> usize {
     let accounts = accounts(count);
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("sheet.pdf");
@@ -216,6 +218,7 @@ fn check_sheet(count: usize, size: PaperSize) {
     assert_eq!(decoded_total, count, "extra or missing QR codes");
     assert_eq!(found.len(), count, "some accounts are missing");
     assert!(found.values().all(|&n| n == 1), "an account appears twice");
+    bytes.len()
 }
 
 #[test]
@@ -231,4 +234,12 @@ fn thirty_account_sheet_reads_back_a4() {
 #[test]
 fn thirty_account_sheet_reads_back_letter() {
     check_sheet(30, PaperSize::Letter);
+}
+
+/// Issue 12: a 200-account sheet was 1.69 MB; QR codes drawn as outlines in
+/// module units keep it at most 1 MB, and it still reads back exactly.
+#[test]
+fn two_hundred_account_sheet_reads_back_and_is_at_most_one_megabyte() {
+    let bytes = check_sheet(200, PaperSize::A4);
+    assert!(bytes <= 1_000_000, "200-account sheet is {bytes} bytes");
 }

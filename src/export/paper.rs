@@ -19,7 +19,7 @@ use std::io::Write;
 use ab_glyph::{Font as _, FontRef};
 use krilla::Document;
 use krilla::color::luma;
-use krilla::geom::{PathBuilder, Point, Rect, Size};
+use krilla::geom::{PathBuilder, Point, Rect, Size, Transform};
 use krilla::metadata::Metadata;
 use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
@@ -1016,37 +1016,113 @@ fn draw_ops(surface: &mut Surface<'_>, fonts: &Fonts, ops: &[Op], dx: f32, dy: f
     }
 }
 
-/// Draws the dark modules as one path of horizontal runs.
+/// A corner of the module grid: column, row (0 ..= width each).
+type Corner = (u16, u16);
+
+/// The outline of the dark modules, in module units: closed loops of corners
+/// (only where the outline turns). Every loop runs clockwise on the page
+/// around dark modules (and so the other way around light holes), so a
+/// non-zero fill of all loops covers exactly the dark modules.
+///
+/// Each dark module contributes its sides that border a light module or the
+/// edge, oriented clockwise; sides between two dark modules cancel out and are
+/// never drawn. The sides are then chained into loops. Where two dark modules
+/// touch only at a corner, either way of chaining gives the same fill, because
+/// the winding number of a point is the sum over the modules around it.
+fn qr_outline(matrix: &QrMatrix) -> Vec<Vec<Corner>> {
+    let width = matrix.width;
+    let side = width + 1;
+    let dark = |col: usize, row: usize| {
+        col < width && row < width && matrix.dark.get(row * width + col).copied() == Some(true)
+    };
+    // Sides leaving each corner (at most two), as the index of the corner they reach.
+    let mut leaving: Vec<Vec<usize>> = vec![Vec::new(); side * side];
+    let mut add = |from: (usize, usize), to: (usize, usize)| {
+        if let Some(sides) = leaving.get_mut(from.1 * side + from.0) {
+            sides.push(to.1 * side + to.0);
+        }
+    };
+    for row in 0..width {
+        for col in 0..width {
+            if !dark(col, row) {
+                continue;
+            }
+            if row == 0 || !dark(col, row - 1) {
+                add((col, row), (col + 1, row));
+            }
+            if !dark(col + 1, row) {
+                add((col + 1, row), (col + 1, row + 1));
+            }
+            if !dark(col, row + 1) {
+                add((col + 1, row + 1), (col, row + 1));
+            }
+            if col == 0 || !dark(col - 1, row) {
+                add((col, row + 1), (col, row));
+            }
+        }
+    }
+    let corner = |index: usize| -> Corner {
+        // Both are at most 177 + 1 (the largest QR symbol), well within u16.
+        ((index % side) as u16, (index / side) as u16)
+    };
+    let mut loops = Vec::new();
+    for start in 0..leaving.len() {
+        while let Some(mut at) = leaving.get_mut(start).and_then(Vec::pop) {
+            // Every corner has as many sides arriving as leaving, so the walk
+            // comes back to `start`.
+            let mut walk = vec![corner(start)];
+            while at != start {
+                walk.push(corner(at));
+                match leaving.get_mut(at).and_then(Vec::pop) {
+                    Some(next) => at = next,
+                    None => break,
+                }
+            }
+            loops.push(turns_only(&walk));
+        }
+    }
+    loops
+}
+
+/// The corners of a closed walk of unit steps where the direction changes.
+fn turns_only(walk: &[Corner]) -> Vec<Corner> {
+    let count = walk.len();
+    (0..count)
+        .filter_map(|index| {
+            let before = walk.get((index + count - 1) % count)?;
+            let here = walk.get(index)?;
+            let after = walk.get((index + 1) % count)?;
+            let straight = (before.0 == here.0 && here.0 == after.0)
+                || (before.1 == here.1 && here.1 == after.1);
+            (!straight).then_some(*here)
+        })
+        .collect()
+}
+
+/// Draws the dark modules as one filled path of outlines, in module units
+/// scaled to `side` (whole-number coordinates keep the PDF small).
 fn draw_qr(surface: &mut Surface<'_>, matrix: &QrMatrix, x: f32, y: f32, side: f32) {
     if matrix.width == 0 {
         return;
     }
     let module = side / matrix.width as f32;
     let mut builder = PathBuilder::new();
-    for (row, cells) in matrix.dark.chunks(matrix.width).enumerate() {
-        let mut col = 0;
-        while col < cells.len() {
-            if !cells.get(col).copied().unwrap_or(false) {
-                col += 1;
-                continue;
-            }
-            let start = col;
-            while cells.get(col).copied().unwrap_or(false) {
-                col += 1;
-            }
-            if let Some(rect) = Rect::from_xywh(
-                x + start as f32 * module,
-                y + row as f32 * module,
-                (col - start) as f32 * module,
-                module,
-            ) {
-                builder.push_rect(rect);
-            }
+    for outline in qr_outline(matrix) {
+        let mut corners = outline.iter();
+        let Some(&(col, row)) = corners.next() else {
+            continue;
+        };
+        builder.move_to(f32::from(col), f32::from(row));
+        for &(col, row) in corners {
+            builder.line_to(f32::from(col), f32::from(row));
         }
+        builder.close();
     }
     if let Some(path) = builder.finish() {
+        surface.push_transform(&Transform::from_row(module, 0.0, 0.0, module, x, y));
         surface.set_fill(Some(fill(0)));
         surface.draw_path(&path);
+        surface.pop();
     }
 }
 

@@ -272,3 +272,109 @@ fn renders_a_pdf() {
     write_paper_sheet(&accounts[..1], &PaperOptions::default(), &mut out).unwrap();
     assert!(out.starts_with(b"%PDF-"));
 }
+
+/// The winding number of the centre of module (`col`, `row`) for the outline
+/// loops: signed crossings of a ray going right (down-going sides count +1).
+fn winding(loops: &[Vec<Corner>], col: usize, row: usize) -> i32 {
+    let (px, py) = (col as f32 + 0.5, row as f32 + 0.5);
+    let mut total = 0;
+    for outline in loops {
+        for (index, &(x0, y0)) in outline.iter().enumerate() {
+            let (x1, y1) = outline[(index + 1) % outline.len()];
+            assert!(x0 == x1 || y0 == y1, "a side that is not straight");
+            let (x, y0, y1) = (f32::from(x0), f32::from(y0), f32::from(y1));
+            if x0 == x1 && x > px && y0.min(y1) < py && py < y0.max(y1) {
+                total += if y1 > y0 { 1 } else { -1 };
+            }
+        }
+    }
+    total
+}
+
+fn assert_outline_covers_exactly(matrix: &QrMatrix) {
+    let loops = qr_outline(matrix);
+    for outline in &loops {
+        assert!(outline.len() >= 4, "a loop with {} corners", outline.len());
+        for (index, here) in outline.iter().enumerate() {
+            assert!(usize::from(here.0) <= matrix.width && usize::from(here.1) <= matrix.width);
+            let before = outline[(index + outline.len() - 1) % outline.len()];
+            let after = outline[(index + 1) % outline.len()];
+            let straight = (before.0 == here.0 && here.0 == after.0)
+                || (before.1 == here.1 && here.1 == after.1);
+            assert!(!straight, "corner {here:?} does not turn");
+        }
+    }
+    for row in 0..matrix.width {
+        for col in 0..matrix.width {
+            let dark = matrix.dark[row * matrix.width + col];
+            assert_eq!(
+                winding(&loops, col, row),
+                i32::from(dark),
+                "module ({col}, {row}) of a {}-wide matrix",
+                matrix.width
+            );
+        }
+    }
+}
+
+#[test]
+fn qr_outline_covers_exactly_the_dark_modules() {
+    // Real codes, small and large.
+    for payload in [
+        "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP".to_string(),
+        format!("otpauth://totp/Big:secret?secret={}", "A".repeat(400)),
+    ] {
+        let code = crate::export::png::encode(payload.as_bytes()).unwrap();
+        let matrix = QrMatrix {
+            width: code.width(),
+            dark: code.to_colors().iter().map(|c| *c == Color::Dark).collect(),
+        };
+        assert_outline_covers_exactly(&matrix);
+    }
+    // Modules touching only at corners, holes, full and empty grids, noise.
+    let checker = |width: usize| QrMatrix {
+        width,
+        dark: (0..width * width)
+            .map(|i| (i / width + i % width).is_multiple_of(2))
+            .collect(),
+    };
+    let ring = QrMatrix {
+        width: 5,
+        dark: (0..25)
+            .map(|i| ![6, 7, 8, 11, 13, 16, 17, 18].contains(&i) || i == 12)
+            .collect(),
+    };
+    let mut state: u32 = 12345;
+    let noise = QrMatrix {
+        width: 41,
+        dark: (0..41 * 41)
+            .map(|_| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (state >> 16) & 1 == 1
+            })
+            .collect(),
+    };
+    for matrix in [
+        checker(1),
+        checker(2),
+        checker(7),
+        ring,
+        noise,
+        QrMatrix {
+            width: 3,
+            dark: vec![true; 9],
+        },
+        QrMatrix {
+            width: 3,
+            dark: vec![false; 9],
+        },
+    ] {
+        assert_outline_covers_exactly(&matrix);
+    }
+    // Merging saves: a full grid is one square of four corners.
+    let full = qr_outline(&QrMatrix {
+        width: 4,
+        dark: vec![true; 16],
+    });
+    assert_eq!(full, vec![vec![(0, 0), (4, 0), (4, 4), (0, 4)]]);
+}
