@@ -76,10 +76,17 @@ fn main() {
     );
 }
 
-/// Page objects in the PDF: `/Type /Page` not followed by `s` (the page tree).
+/// Page objects in the PDF: `/Type /Page` (with or without the space, as PDF
+/// writers differ) not followed by `s` (the page tree).
 fn page_objects(pdf: &[u8]) -> usize {
-    let key = b"/Type /Page";
-    pdf.windows(key.len() + 1)
-        .filter(|w| w.starts_with(key) && w.last() != Some(&b's'))
+    let key = b"/Type";
+    (0..pdf.len())
+        .filter(|&at| pdf.get(at..).is_some_and(|rest| rest.starts_with(key)))
+        .filter(|&at| {
+            let rest = pdf.get(at + key.len()..).unwrap_or_default();
+            let start = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
+            let value = rest.get(start..).unwrap_or_default();
+            value.starts_with(b"/Page") && value.get(5) != Some(&b's')
+        })
         .count()
 }
