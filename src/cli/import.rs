@@ -20,7 +20,8 @@ use super::passphrase;
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Formats (detected from the content unless --from is given): google, microsoft, aegis, 2fas, \
-andotp, bitwarden, bitwarden-csv, freeotp-plus, ente, proton, authenticator-pro, otpauth; images (PNG, JPEG, GIF, BMP, \
+andotp, bitwarden, bitwarden-csv, freeotp-plus, ente, proton, authenticator-pro, otpauth, steam, battle-net, duo, \
+totp-authenticator, authenticator-plus; images (PNG, JPEG, GIF, BMP, \
 WebP, TIFF) are scanned for QR codes (otpauth:// and Google Authenticator export codes); keyfob's own age backups are read back, \
 and its paper sheet PDF too (with poppler's pdftoppm). In directories, hidden files and anything but regular files are skipped."
 )]

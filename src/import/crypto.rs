@@ -131,7 +131,15 @@ pub fn scrypt(
     Ok(key)
 }
 
-/// Argon2id to 32 bytes with fixed, known-safe parameters (memory in KiB).
+/// Most Argon2 memory accepted from a file, in KiB: 1 GiB, libsodium's
+/// "sensitive" level, which Ente Auth asks for on desktops.
+pub const MAX_ARGON2_MEMORY_KIB: u32 = 1024 * 1024;
+/// Most Argon2 work (memory in KiB times passes) accepted: Ente's 1 GiB × 4
+/// (or 256 MiB × 16 on phones).
+pub const MAX_ARGON2_WORK: u64 = 4 * 1024 * 1024;
+
+/// Argon2id to 32 bytes (memory in KiB); memory, passes, lanes and their
+/// product are bounded before any work.
 pub fn argon2id(
     format: Format,
     password: &[u8],
@@ -141,7 +149,8 @@ pub fn argon2id(
     lanes: u32,
 ) -> Result<Zeroizing<[u8; 32]>, ImportError> {
     let bad = |detail: String| ImportError::KdfParameters { format, detail };
-    if m_cost_kib > 256 * 1024 || t_cost > 16 || lanes > 16 {
+    let work = u64::from(m_cost_kib).saturating_mul(u64::from(t_cost));
+    if m_cost_kib > MAX_ARGON2_MEMORY_KIB || t_cost > 64 || lanes > 16 || work > MAX_ARGON2_WORK {
         return Err(bad(format!(
             "argon2 t '{t_cost}' m '{m_cost_kib}' KiB p '{lanes}'"
         )));
@@ -154,6 +163,25 @@ pub fn argon2id(
         .hash_password_into(password, salt, key.as_mut())
         .map_err(|_| bad("argon2 salt or password length".to_string()))?;
     Ok(key)
+}
+
+/// Opens libsodium's `crypto_secretstream_xchacha20poly1305` holding one message
+/// tagged final (what Ente Auth writes), with its 24-byte header. Any failure
+/// (wrong key, altered data, a stream that goes on or was cut) is `None`.
+pub fn secretstream_open_final(
+    key: &[u8],
+    header: &[u8; 24],
+    sealed: &[u8],
+) -> Option<Zeroizing<Vec<u8>>> {
+    use crypto_secretstream::{Header, Key, PullStream, Tag};
+    let key = Key::try_from(key).ok()?;
+    let header = Header::try_from(header.as_slice()).ok()?;
+    let mut stream = PullStream::init(header, &key);
+    let mut buffer = Zeroizing::new(sealed.to_vec());
+    match stream.pull(&mut *buffer, &[]) {
+        Ok(Tag::Final) => Some(buffer),
+        _ => None,
+    }
 }
 
 /// SHA-256 of the password (old andOTP key).

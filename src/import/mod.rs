@@ -22,16 +22,23 @@ use serde_json::Value;
 use crate::account::Account;
 
 pub mod aegis;
+pub mod android_prefs;
+pub mod authenticator_plus;
 pub mod authenticator_pro;
+pub mod battle_net;
 pub mod bitwarden;
 mod crypto;
+pub mod duo;
+pub mod ente;
 pub mod free_otp_plus;
 pub mod google_migration;
 pub mod microsoft_authenticator;
 pub mod pdf;
 pub mod proton;
 pub mod session;
+pub mod steam;
 pub mod text;
+pub mod totp_authenticator;
 pub mod two_fas;
 
 pub mod and_otp;
@@ -73,11 +80,22 @@ pub enum Format {
     AuthenticatorPro,
     /// Plain text with one `otpauth://` URI per line (WinAuth, Aegis URI export, …).
     OtpauthList,
+    /// Steam Guard: the Steam app's `Steamguard-<id>` file, Steam Desktop
+    /// Authenticator `.maFile`s (plain or encrypted) and their `manifest.json`.
+    Steam,
+    /// Battle.net Authenticator preferences XML (rooted Android).
+    BattleNet,
+    /// Duo Mobile `accounts.json` (rooted Android).
+    Duo,
+    /// TOTP Authenticator: encrypted `.bin` backup or internal preferences XML.
+    TotpAuthenticator,
+    /// Authenticator Plus `.zip` backup (ZipCrypto) holding `Accounts.txt`.
+    AuthenticatorPlus,
 }
 
 impl Format {
     /// Every format, in the order shown to users.
-    pub const ALL: [Format; 12] = [
+    pub const ALL: [Format; 17] = [
         Format::GoogleMigration,
         Format::MicrosoftAuthenticator,
         Format::Aegis,
@@ -90,6 +108,11 @@ impl Format {
         Format::Proton,
         Format::AuthenticatorPro,
         Format::OtpauthList,
+        Format::Steam,
+        Format::BattleNet,
+        Format::Duo,
+        Format::TotpAuthenticator,
+        Format::AuthenticatorPlus,
     ];
 
     /// The name used with `--from NAME`.
@@ -107,6 +130,11 @@ impl Format {
             Format::Proton => "proton",
             Format::AuthenticatorPro => "authenticator-pro",
             Format::OtpauthList => "otpauth",
+            Format::Steam => "steam",
+            Format::BattleNet => "battle-net",
+            Format::Duo => "duo",
+            Format::TotpAuthenticator => "totp-authenticator",
+            Format::AuthenticatorPlus => "authenticator-plus",
         }
     }
 
@@ -125,6 +153,11 @@ impl Format {
             Format::Proton => "Proton Authenticator",
             Format::AuthenticatorPro => "Authenticator Pro",
             Format::OtpauthList => "otpauth URI list",
+            Format::Steam => "Steam Guard",
+            Format::BattleNet => "Battle.net Authenticator",
+            Format::Duo => "Duo Mobile",
+            Format::TotpAuthenticator => "TOTP Authenticator",
+            Format::AuthenticatorPlus => "Authenticator Plus",
         }
     }
 
@@ -156,6 +189,11 @@ impl Format {
             "otpauth" | "uri" | "uris" | "text" | "txt" | "winauth" | "otpauthlist" => {
                 Format::OtpauthList
             }
+            "steam" | "steamguard" | "sda" | "steamdesktopauthenticator" | "mafile" => Format::Steam,
+            "battlenet" | "blizzard" => Format::BattleNet,
+            "duo" | "duomobile" => Format::Duo,
+            "totpauthenticator" => Format::TotpAuthenticator,
+            "authenticatorplus" | "authplus" => Format::AuthenticatorPlus,
             _ => return None,
         };
         Some(format)
@@ -336,6 +374,9 @@ pub fn detect(bytes: &[u8], file_name: Option<&str>) -> Option<Format> {
     if bytes.starts_with(b"SQLite format 3\0") {
         return Some(Format::MicrosoftAuthenticator);
     }
+    if authenticator_plus::looks_like_backup(bytes) {
+        return Some(Format::AuthenticatorPlus);
+    }
     if bytes.starts_with(authenticator_pro::MAGIC)
         || bytes.starts_with(authenticator_pro::LEGACY_MAGIC)
     {
@@ -355,6 +396,19 @@ pub fn detect(bytes: &[u8], file_name: Option<&str>) -> Option<Format> {
         if let Some(format) = detect_text(text) {
             return Some(format);
         }
+        if battle_net::looks_like_prefs(text) {
+            return Some(Format::BattleNet);
+        }
+        if totp_authenticator::looks_like_prefs(text) {
+            return Some(Format::TotpAuthenticator);
+        }
+        if totp_authenticator::looks_like_backup(bytes, &lower_name) {
+            return Some(Format::TotpAuthenticator);
+        }
+        // An encrypted Steam Desktop Authenticator file is base64 text; its name tells.
+        if steam::is_mafile_name(&lower_name) {
+            return Some(Format::Steam);
+        }
         // andOTP's PGP backups (`otp_accounts.json.gpg`): recognised so the user
         // is told to decrypt them with gpg first.
         if trimmed.starts_with("-----BEGIN PGP MESSAGE-----") && lower_name.contains("otp") {
@@ -373,7 +427,9 @@ pub fn detect(bytes: &[u8], file_name: Option<&str>) -> Option<Format> {
 fn detect_json(value: &Value, lower_name: &str) -> Option<Format> {
     match value {
         Value::Object(map) => {
-            if map.contains_key("header") && map.contains_key("db") {
+            if steam::is_steam(value) {
+                Some(Format::Steam)
+            } else if map.contains_key("header") && map.contains_key("db") {
                 Some(Format::Aegis)
             } else if map.contains_key("schemaVersion")
                 && (map.contains_key("services") || map.contains_key("servicesEncrypted"))
@@ -388,7 +444,7 @@ fn detect_json(value: &Value, lower_name: &str) -> Option<Format> {
                 Some(Format::FreeOtpPlus)
             } else if map.contains_key("Authenticators") {
                 Some(Format::AuthenticatorPro)
-            } else if text::is_ente_encrypted(value) {
+            } else if ente::is_encrypted(value) {
                 Some(Format::Ente)
             } else if proton::is_encrypted(value) {
                 Some(Format::Proton)
@@ -402,6 +458,7 @@ fn detect_json(value: &Value, lower_name: &str) -> Option<Format> {
                 None
             }
         }
+        Value::Array(_) if duo::is_duo(value) => Some(Format::Duo),
         Value::Array(items) => {
             let and_otp = items.iter().all(|item| {
                 item.get("secret").is_some()
@@ -467,18 +524,17 @@ pub fn parse(
         Format::Bitwarden => bitwarden::parse_json(bytes, now),
         Format::BitwardenCsv => bitwarden::parse_csv(bytes, now),
         Format::FreeOtpPlus => free_otp_plus::parse(bytes, now),
-        Format::Ente
-            if bytes.trim_ascii_start().starts_with(b"{")
-                && json(bytes, format).is_ok_and(|v| text::is_ente_encrypted(&v)) =>
-        {
-            Err(ImportError::Unsupported {
-                format,
-                what: "an encrypted export (export again as plain text)",
-            })
+        Format::Ente if bytes.trim_ascii_start().starts_with(b"{") => {
+            ente::parse_encrypted(&json(bytes, format)?, password, now)
         }
         Format::Ente | Format::OtpauthList => text::parse(text(bytes, format)?, format, now),
         Format::Proton => proton::parse(bytes, password, now),
         Format::AuthenticatorPro => authenticator_pro::parse(bytes, password, now),
+        Format::Steam => steam::parse(bytes, password, now),
+        Format::BattleNet => battle_net::parse(bytes, now),
+        Format::Duo => duo::parse(bytes, now),
+        Format::TotpAuthenticator => totp_authenticator::parse(bytes, password, now),
+        Format::AuthenticatorPlus => authenticator_plus::parse(bytes, password, now),
     }?;
     Ok(imported.screened())
 }

@@ -348,6 +348,8 @@ pub fn read_input(
     let is_regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
     let imported = if format == Format::MicrosoftAuthenticator && is_regular {
         super::microsoft_authenticator::parse_microsoft_authenticator_at(path, now)?
+    } else if format == Format::Steam && is_regular {
+        super::steam::parse_at(path, &bytes, password, now)?.screened()
     } else {
         super::parse(&bytes, format, password, now)?
     };

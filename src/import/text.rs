@@ -8,12 +8,6 @@ use serde_json::Value;
 use super::{Format, ImportError, Imported, Skipped, google_migration};
 use crate::uri;
 
-/// True for Ente Auth's encrypted export (`{"kdfParams":…,"encryptedData":…}`),
-/// which keyfob does not read: it is recognised only to say so.
-pub(crate) fn is_ente_encrypted(value: &Value) -> bool {
-    value.get("kdfParams").is_some() && value.get("encryptedData").is_some()
-}
-
 /// Parses the lines. Blank lines and `#` comments are ignored; a line that is
 /// not a usable URI becomes a [`Skipped`] entry.
 pub fn parse(text: &str, format: Format, now: i64) -> Result<Imported, ImportError> {

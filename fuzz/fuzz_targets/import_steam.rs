@@ -1,0 +1,8 @@
+//! Fuzz target `import_steam`: see `keyfob::fuzz_entry`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Err(broken) = keyfob::fuzz_entry::import(keyfob::import::Format::Steam, data) {
+        panic!("property broken: {broken}");
+    }
+});
