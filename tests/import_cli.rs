@@ -433,3 +433,29 @@ fn missing_and_unreadable_sources_name_the_cause() {
         "{out}"
     );
 }
+
+#[test]
+fn help_and_from_follow_the_format_list() {
+    let env = source_env();
+    let (ok, help, _) = import(&env, &["--help"]);
+    assert!(ok);
+    for format in keyfob::import::Format::ALL {
+        let spec = format.spec();
+        let line = format!("  {:<18} {}", spec.name, spec.display_name);
+        assert!(help.contains(&line), "'{line}' missing from:\n{help}");
+        for alias in spec.aliases {
+            assert!(
+                help.contains(alias),
+                "alias '{alias}' missing from:\n{help}"
+            );
+        }
+    }
+    // Every alias is accepted by --from (the file is then refused as that format).
+    std::fs::write(env.path("notes.txt"), "nothing here\n").unwrap();
+    for format in keyfob::import::Format::ALL {
+        for name in std::iter::once(&format.spec().name).chain(format.spec().aliases) {
+            let (_, _, err) = import(&env, &["--from", name, "notes.txt"]);
+            assert!(!err.contains("unknown format"), "--from {name}: {err}");
+        }
+    }
+}

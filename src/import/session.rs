@@ -343,13 +343,15 @@ pub fn read_input(
             super::detect(&bytes, file_name.as_deref()).ok_or(ImportError::UnsupportedFormat)?
         }
     };
-    // The database is read again from its path together with its `-wal` file;
+    // A database is read again from its path together with its `-wal` file;
     // a stream (a FIFO, `<(…)`) cannot be read twice, so its bytes are used.
     let is_regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
-    let imported = if format == Format::MicrosoftAuthenticator && is_regular {
-        super::microsoft_authenticator::parse_microsoft_authenticator_at(path, now)?
-    } else {
-        super::parse(&bytes, format, password, now)?
+    let from_path = is_regular
+        .then(|| super::read_path(path, format, now))
+        .flatten();
+    let imported = match from_path {
+        Some(read) => read?,
+        None => super::parse(&bytes, format, password, now)?,
     };
     Ok(Outcome {
         kind: InputKind::Format(format),
