@@ -107,9 +107,27 @@ fn every_fuzz_target_has_a_source_file_and_a_corpus_archive() {
         .into_iter()
         .map(|(name, _)| name)
         .collect();
+    let manifest = std::fs::read_to_string(fuzz_dir().join("Cargo.toml")).unwrap();
+    // Import targets are one file, copied: the binary's name picks the format.
+    let import_source =
+        std::fs::read_to_string(fuzz_dir().join("fuzz_targets").join("import_aegis.rs")).unwrap();
+    assert!(import_source.contains("import_target(env!(\"CARGO_BIN_NAME\")"));
     for name in &known {
         let source = fuzz_dir().join("fuzz_targets").join(format!("{name}.rs"));
         assert!(source.is_file(), "no fuzz target source for '{name}'");
+        assert!(
+            manifest.contains(&format!(
+                "name = \"{name}\"\npath = \"fuzz_targets/{name}.rs\""
+            )),
+            "fuzz/Cargo.toml has no [[bin]] for '{name}'"
+        );
+        if name.starts_with("import_") {
+            assert_eq!(
+                std::fs::read_to_string(&source).unwrap(),
+                import_source,
+                "fuzz/fuzz_targets/{name}.rs differs from the other import targets"
+            );
+        }
         assert!(
             archive_path(name).is_file(),
             "no corpus archive for '{name}'"

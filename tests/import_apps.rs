@@ -568,3 +568,34 @@ fn ente_encrypted_broken_files() {
         Err(ImportError::KdfParameters { .. })
     ));
 }
+
+// ---- andOTP without a header -------------------------------------------------
+
+#[test]
+fn a_headerless_andotp_backup_opens_with_the_password_when_nothing_recognises_it() {
+    // The old scheme has no header at all; under a name that says nothing, only
+    // the password can tell, and AES-GCM cannot open under a wrong key by chance.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("backup.bin");
+    std::fs::write(&file, bytes("andotp/old-scheme.json.aes")).unwrap();
+    assert_eq!(keyfob::import::detect(&std::fs::read(&file).unwrap(), Some("backup.bin")), None);
+    let read = |password: Option<&[u8]>| {
+        let credentials = Credentials {
+            password: password.map(|p| Zeroizing::new(p.to_vec())),
+            ..Credentials::default()
+        };
+        read_input(&file, None, &credentials, NOW)
+    };
+    let outcome = read(Some(PASSWORD)).unwrap();
+    assert_eq!(outcome.kind, keyfob::import::session::InputKind::Format(Format::AndOtp));
+    let expected = ok("andotp/old-scheme.json.aes", Format::AndOtp, Some(PASSWORD));
+    assert_eq!(rows(&outcome.accounts), rows(&expected.accounts));
+    assert!(!outcome.accounts.is_empty());
+    for password in [None, Some(&b"wrong-password"[..])] {
+        let err = read(password).unwrap_err();
+        assert!(
+            matches!(err, InputError::Import(ImportError::UnsupportedFormat)),
+            "{err:?}"
+        );
+    }
+}

@@ -212,16 +212,10 @@ fn wrong_then_right_source_passphrase() {
 fn from_overrides_detection() {
     let env = source_env();
     init(&env);
-    // An old-scheme andOTP backup has no header; under another name nothing tells.
+    // An old-scheme andOTP backup has no header; under another name nothing tells
+    // without a password (with one, the authenticated formats are tried: tests/import_apps.rs).
     fixture(&env, "andotp/old-scheme.json.aes", "phone-backup.bin");
-    let (ok, _, err) = import(
-        &env,
-        &[
-            "--source-passphrase-file",
-            "source-pass",
-            "phone-backup.bin",
-        ],
-    );
+    let (ok, _, err) = import(&env, &["phone-backup.bin"]);
     assert!(!ok);
     assert!(err.contains("unrecognised file format"), "{err}");
     let (ok, out, _) = import(
@@ -432,4 +426,30 @@ fn missing_and_unreadable_sources_name_the_cause() {
         out.ends_with("Imported 0 accounts from 2 files, 2 files failed.\n"),
         "{out}"
     );
+}
+
+#[test]
+fn help_and_from_follow_the_format_list() {
+    let env = source_env();
+    let (ok, help, _) = import(&env, &["--help"]);
+    assert!(ok);
+    for format in keyfob::import::Format::ALL {
+        let spec = format.spec();
+        let line = format!("  {:<18} {}", spec.name, spec.display_name);
+        assert!(help.contains(&line), "'{line}' missing from:\n{help}");
+        for alias in spec.aliases {
+            assert!(
+                help.contains(alias),
+                "alias '{alias}' missing from:\n{help}"
+            );
+        }
+    }
+    // Every alias is accepted by --from (the file is then refused as that format).
+    std::fs::write(env.path("notes.txt"), "nothing here\n").unwrap();
+    for format in keyfob::import::Format::ALL {
+        for name in std::iter::once(&format.spec().name).chain(format.spec().aliases) {
+            let (_, _, err) = import(&env, &["--from", name, "notes.txt"]);
+            assert!(!err.contains("unknown format"), "--from {name}: {err}");
+        }
+    }
 }

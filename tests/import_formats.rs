@@ -1226,3 +1226,81 @@ fn damaged_microsoft_databases_never_panic() {
         }
     }
 }
+
+// ------------------------------------------------------------------ the format list
+
+/// README's format table as the format list gives it.
+fn readme_table() -> String {
+    let mut table =
+        String::from("| `--from` | app | what it reads | also accepted |\n|---|---|---|---|\n");
+    for format in Format::ALL {
+        let spec = format.spec();
+        let aliases: Vec<String> = spec.aliases.iter().map(|a| format!("`{a}`")).collect();
+        table.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            spec.name,
+            spec.display_name,
+            spec.source,
+            aliases.join(", ")
+        ));
+    }
+    table
+}
+
+#[test]
+fn readme_format_table_matches_the_format_list() {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let start = "<!-- formats: made from the format list (src/import/mod.rs); tests/import_formats.rs checks it -->\n";
+    let end = "<!-- /formats -->";
+    let from = readme
+        .find(start)
+        .expect("README has no format table marker")
+        + start.len();
+    let to = from
+        + readme[from..]
+            .find(end)
+            .expect("README's format table has no end marker");
+    let expected = readme_table();
+    assert!(
+        readme[from..to] == expected,
+        "README's format table differs from the format list; put this between the markers:\n{expected}"
+    );
+}
+
+#[test]
+fn every_format_has_fixtures_that_are_detected_as_it() {
+    for format in Format::ALL {
+        let dir = format.spec().fixtures;
+        assert!(
+            fixture_path(dir).is_dir(),
+            "{format}: no tests/fixtures/{dir}/"
+        );
+        let detected = DETECTION.iter().any(|(rel, expected)| {
+            rel.starts_with(&format!("{dir}/")) && *expected == Some(format)
+        });
+        assert!(
+            detected,
+            "{format}: no fixture in DETECTION is detected as it"
+        );
+    }
+}
+
+#[test]
+fn format_names_and_aliases_are_unique() {
+    let mut seen: Vec<String> = Vec::new();
+    for format in Format::ALL {
+        let spec = format.spec();
+        for name in std::iter::once(&spec.name).chain(spec.aliases) {
+            assert_eq!(Format::from_name(name), Some(format), "'{name}'");
+            let key: String = name
+                .to_ascii_lowercase()
+                .chars()
+                .filter(|c| !matches!(c, '-' | '_' | ' ' | '+'))
+                .collect();
+            assert!(!seen.contains(&key), "'{name}' names two formats");
+            seen.push(key);
+        }
+    }
+}

@@ -18,18 +18,12 @@ use super::passphrase;
 
 /// Arguments of `keyfob import`.
 #[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Formats (detected from the content unless --from is given): google, microsoft, aegis, 2fas, \
-andotp, bitwarden, bitwarden-csv, freeotp-plus, ente, proton, authenticator-pro, otpauth, steam, battle-net, duo, \
-totp-authenticator, authenticator-plus; images (PNG, JPEG, GIF, BMP, \
-WebP, TIFF) are scanned for QR codes (otpauth:// and Google Authenticator export codes); keyfob's own age backups are read back, \
-and its paper sheet PDF too (with poppler's pdftoppm). In directories, hidden files and anything but regular files are skipped."
-)]
+#[command(after_help = formats_help())]
 pub struct ImportArgs {
     /// Files or directories to import.
     #[arg(required = true, value_name = "FILE")]
     pub paths: Vec<PathBuf>,
-    /// The source format, when detection is not wanted.
+    /// The source format, when detection is not wanted (the formats are listed below).
     #[arg(long, value_name = "FORMAT")]
     pub from: Option<String>,
     /// Password of encrypted sources, first line of this file ('-' = standard input).
@@ -41,6 +35,25 @@ pub struct ImportArgs {
     /// Show what would be imported without changing the vault.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// The text after `keyfob import --help`: the formats, from the format list.
+fn formats_help() -> String {
+    let mut help = String::from("Formats (detected from the content unless --from is given):\n");
+    for format in Format::ALL {
+        let spec = format.spec();
+        let _ = write!(help, "  {:<18} {}", spec.name, spec.display_name);
+        if !spec.aliases.is_empty() {
+            let _ = write!(help, " (also: {})", spec.aliases.join(", "));
+        }
+        help.push('\n');
+    }
+    help.push_str(
+        "Images (PNG, JPEG, GIF, BMP, WebP, TIFF) are scanned for QR codes (otpauth:// and Google \
+Authenticator export codes); keyfob's own age backups are read back, and its paper sheet PDF too \
+(with poppler's pdftoppm). In directories, hidden files and anything but regular files are skipped.",
+    );
+    help
 }
 
 struct FileReport {

@@ -12,12 +12,29 @@ use data_encoding::HEXLOWER_PERMISSIVE;
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
-use super::js;
-use super::{Format, ImportError, Imported, Skipped, crypto};
+use super::registry::{Confidence, Probe, Spec};
+use super::{Format, ImportError, Imported, Skipped, crypto, entry, js};
 use crate::account::{Account, AccountId, Algorithm, Kind};
 use crate::secret::Secret;
 
 const FORMAT: Format = Format::Aegis;
+
+pub(crate) const SPEC: Spec = Spec {
+    name: "aegis",
+    aliases: &[],
+    display_name: "Aegis",
+    source: "vault export (`aegis-export*.json`), plain or encrypted",
+    fixtures: "aegis",
+    detect,
+    parse,
+    read_path: None,
+    authenticated: false,
+};
+
+fn detect(probe: &Probe<'_>) -> Option<Confidence> {
+    let file = probe.json()?;
+    (file.get("header").is_some() && file.get("db").is_some()).then_some(Confidence::Certain)
+}
 
 /// Parses an Aegis vault; `password` opens encrypted ones.
 pub fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported, ImportError> {
@@ -116,15 +133,7 @@ fn parse_content(db: &Value, now: i64) -> Result<Imported, ImportError> {
         .get("entries")
         .and_then(Value::as_array)
         .ok_or_else(|| ImportError::malformed(FORMAT, "missing 'entries'"))?;
-    super::check_count(entries.len())?;
-    let mut imported = Imported::default();
-    for entry in entries {
-        match entry_to_account(entry, &groups, now) {
-            Ok(account) => imported.accounts.push(account),
-            Err(skipped) => imported.skipped.push(skipped),
-        }
-    }
-    Ok(imported)
+    entry::collect(entries, |item| entry_to_account(item, &groups, now))
 }
 
 fn entry_to_account(
@@ -136,29 +145,18 @@ fn entry_to_account(
     let name = js::str(entry, "name");
     let skip = |reason: String| Skipped::new(issuer, name, reason);
     let info = entry.get("info").unwrap_or(&Value::Null);
-    let kind_name = js::str(entry, "type").to_ascii_lowercase();
-    let period = || super::period_u32(js::int(info, "period").unwrap_or(30));
-    let kind = match kind_name.as_str() {
-        "totp" => Kind::Totp { period: period() },
-        "hotp" => Kind::Hotp {
-            counter: u64::try_from(js::int(info, "counter").unwrap_or(0))
-                .map_err(|_| skip("negative HOTP counter".into()))?,
-        },
-        "steam" => Kind::Steam,
-        "motp" => return Err(skip("mOTP is not supported".into())),
-        "yandex" => return Err(skip("Yandex OTP is not supported".into())),
-        other => {
-            return Err(skip(format!(
-                "unsupported type '{}'",
-                other.chars().take(32).collect::<String>()
-            )));
-        }
-    };
+    let kind = entry::kind(
+        &js::str(entry, "type").to_ascii_lowercase(),
+        js::int(info, "period"),
+        js::int(info, "counter"),
+    )
+    .map_err(skip)?;
+    // Aegis names MD5 for mOTP entries only, which are refused above.
     let algo = js::str(info, "algo");
-    let algorithm = if algo.is_empty() || algo.eq_ignore_ascii_case("MD5") {
+    let algorithm = if algo.eq_ignore_ascii_case("MD5") {
         Algorithm::Sha1
     } else {
-        Algorithm::parse(algo).map_err(|e| skip(e.to_string()))?
+        entry::algorithm(algo).map_err(skip)?
     };
     let digits = super::digits_u8(js::int(info, "digits").unwrap_or(6));
     let secret = Secret::from_base32(js::str(info, "secret")).map_err(|e| skip(e.to_string()))?;

@@ -7,12 +7,50 @@
 
 use serde_json::Value;
 
-use super::js;
-use super::{Format, ImportError, Imported, Skipped, crypto};
-use crate::account::{Account, Algorithm, Kind};
+use super::registry::{Confidence, Probe, Spec};
+use super::{Format, ImportError, Imported, Skipped, crypto, entry, js};
+use crate::account::Account;
 use crate::secret::Secret;
 
 const FORMAT: Format = Format::AndOtp;
+
+pub(crate) const SPEC: Spec = Spec {
+    name: "andotp",
+    aliases: &[],
+    display_name: "andOTP",
+    source: "backup: plain `otp_accounts.json`, encrypted `.json.aes` (new and old scheme)",
+    fixtures: "andotp",
+    detect,
+    parse,
+    read_path: None,
+    authenticated: true,
+};
+
+fn detect(probe: &Probe<'_>) -> Option<Confidence> {
+    if let Some(value) = probe.json() {
+        let items = value.as_array()?;
+        let entries = items.iter().all(|item| {
+            item.get("secret").is_some()
+                && (item.get("type").is_some() || item.get("label").is_some())
+        });
+        return (entries && (!items.is_empty() || probe.lower_name().contains("otp")))
+            .then_some(Confidence::Certain);
+    }
+    // PGP backups (`otp_accounts.json.gpg`): recognised so the user is told to
+    // decrypt them with gpg first.
+    if let Some(text) = probe.text()
+        && text.trim_start().starts_with("-----BEGIN PGP MESSAGE-----")
+    {
+        return probe
+            .lower_name()
+            .contains("otp")
+            .then_some(Confidence::Fallback);
+    }
+    // Encrypted backups have no header: a guess, for binary content only.
+    let binary = !probe.is_text();
+    (binary && (looks_encrypted(probe.bytes()) || probe.lower_name().ends_with(".aes")))
+        .then_some(Confidence::Fallback)
+}
 const SALT_LEN: usize = 12;
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
@@ -93,52 +131,28 @@ fn parse_entries(value: &Value, now: i64) -> Result<Imported, ImportError> {
     let entries = value
         .as_array()
         .ok_or_else(|| ImportError::malformed(FORMAT, "the backup is not a list of entries"))?;
-    super::check_count(entries.len())?;
-    let mut imported = Imported::default();
-    for entry in entries {
-        match to_account(entry, now) {
-            Ok(account) => imported.accounts.push(account),
-            Err(skipped) => imported.skipped.push(skipped),
-        }
-    }
-    Ok(imported)
+    entry::collect(entries, |item| to_account(item, now))
 }
 
-fn to_account(entry: &Value, now: i64) -> Result<Account, Skipped> {
-    let label = js::str(entry, "label");
-    let (issuer, name) = match entry.get("issuer").and_then(Value::as_str) {
+fn to_account(item: &Value, now: i64) -> Result<Account, Skipped> {
+    let label = js::str(item, "label");
+    let (issuer, name) = match item.get("issuer").and_then(Value::as_str) {
         Some(issuer) if !issuer.trim().is_empty() => (issuer, label),
         _ => label.split_once(" - ").unwrap_or(("", label)),
     };
     let skip = |reason: String| Skipped::new(issuer, name, reason);
-    let kind = match js::str(entry, "type").to_ascii_uppercase().as_str() {
-        "" | "TOTP" => Kind::Totp {
-            period: super::period_u32(js::int(entry, "period").unwrap_or(30)),
-        },
-        "HOTP" => Kind::Hotp {
-            counter: u64::try_from(js::int(entry, "counter").unwrap_or(0))
-                .map_err(|_| skip("negative HOTP counter".into()))?,
-        },
-        "STEAM" => Kind::Steam,
-        "MOTP" => return Err(skip("mOTP is not supported".into())),
-        other => {
-            return Err(skip(format!(
-                "unsupported type '{}'",
-                other.chars().take(32).collect::<String>()
-            )));
-        }
-    };
-    let algo = js::str(entry, "algorithm");
-    let algorithm = if algo.is_empty() {
-        Algorithm::Sha1
-    } else {
-        Algorithm::parse(algo).map_err(|e| skip(e.to_string()))?
-    };
-    let digits = super::digits_u8(js::int(entry, "digits").unwrap_or(6));
-    let secret = Secret::from_base32(js::str(entry, "secret")).map_err(|e| skip(e.to_string()))?;
+    let kind = entry::kind(
+        &js::str(item, "type").to_ascii_uppercase(),
+        js::int(item, "period"),
+        js::int(item, "counter"),
+    )
+    .map_err(skip)?;
+    let algorithm = entry::algorithm(js::str(item, "algorithm")).map_err(skip)?;
+    let digits = super::digits_u8(js::int(item, "digits").unwrap_or(6));
+    let secret = Secret::from_base32(js::str(item, "secret")).map_err(|e| skip(e.to_string()))?;
     let mut account = Account::new(issuer, name, secret, kind, algorithm, digits, now)
         .map_err(|e| skip(e.to_string()))?;
-    account.tags = js::arr(entry, "tags")
+    account.tags = js::arr(item, "tags")
         .iter()
         .filter_map(Value::as_str)
         .map(|t| t.trim().to_string())

@@ -11,26 +11,34 @@ use std::io::{Cursor, Read};
 
 use zeroize::Zeroizing;
 
+use super::registry::{Confidence, Spec};
 use super::{Format, ImportError, Imported, MAX_ENTRIES, MAX_INPUT_LEN};
 
 const FORMAT: Format = Format::AuthenticatorPlus;
+
+pub(crate) const SPEC: Spec = Spec {
+    name: "authenticator-plus",
+    aliases: &["auth-plus"],
+    display_name: "Authenticator Plus",
+    source: "`.zip` backup (ZipCrypto under the master password) holding `Accounts.txt`",
+    fixtures: "authenticator-plus",
+    detect: |probe| looks_like_backup(probe.bytes()).then_some(Confidence::Certain),
+    parse,
+    read_path: None,
+    authenticated: false,
+};
 /// The archive member holding the accounts.
 pub const ACCOUNTS_FILE: &str = "Accounts.txt";
 
-/// True when the bytes start like a zip archive.
-pub fn is_zip(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"PK\x03\x04")
-}
-
 /// True for a zip archive with an `Accounts.txt` member (names are not encrypted).
-pub fn looks_like_backup(bytes: &[u8]) -> bool {
-    is_zip(bytes)
+fn looks_like_backup(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04")
         && zip::ZipArchive::new(Cursor::new(bytes))
             .is_ok_and(|archive| archive.len() <= MAX_ENTRIES && archive.index_for_name(ACCOUNTS_FILE).is_some())
 }
 
 /// Parses an Authenticator Plus backup; `password` opens encrypted ones.
-pub fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported, ImportError> {
+fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported, ImportError> {
     let zip_error = |what: &str| ImportError::malformed(FORMAT, what.to_string());
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|_| zip_error("not a readable zip archive"))?;

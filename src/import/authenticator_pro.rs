@@ -7,12 +7,31 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::js;
-use super::{Format, ImportError, Imported, Skipped, crypto};
-use crate::account::{Account, Algorithm, Kind};
+use super::registry::{Confidence, Probe, Spec};
+use super::{Format, ImportError, Imported, Skipped, crypto, entry, js};
+use crate::account::{Account, Algorithm};
 use crate::secret::Secret;
 
 const FORMAT: Format = Format::AuthenticatorPro;
+
+pub(crate) const SPEC: Spec = Spec {
+    name: "authenticator-pro",
+    aliases: &["stratum"],
+    display_name: "Authenticator Pro",
+    source: "Authenticator Pro / Stratum backup (`.authpro`, `.json`), plain or encrypted (current and legacy)",
+    fixtures: "authenticator-pro",
+    detect,
+    parse,
+    read_path: None,
+    authenticated: false,
+};
+
+fn detect(probe: &Probe<'_>) -> Option<Confidence> {
+    let bytes = probe.bytes();
+    let magic = bytes.starts_with(MAGIC) || bytes.starts_with(LEGACY_MAGIC);
+    let json = || probe.json().is_some_and(|f| f.get("Authenticators").is_some());
+    (magic || json()).then_some(Confidence::Certain)
+}
 /// Header of current encrypted backups.
 pub const MAGIC: &[u8] = b"AUTHENTICATORPRO";
 /// Header of legacy encrypted backups.
@@ -69,7 +88,6 @@ pub fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported
         .get("Authenticators")
         .and_then(Value::as_array)
         .ok_or_else(|| ImportError::malformed(FORMAT, "missing 'Authenticators'"))?;
-    super::check_count(authenticators.len())?;
     let categories: HashMap<&str, &str> = js::arr(&file, "Categories")
         .iter()
         .map(|c| (js::str(c, "Id"), js::str(c, "Name")))
@@ -86,40 +104,30 @@ pub fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported
                 .push(name.trim().to_string());
         }
     }
-    let mut imported = Imported::default();
-    for entry in authenticators {
-        match to_account(entry, now) {
-            Ok(mut account) => {
-                if let Some(tags) = tags_by_secret.get(js::str(entry, "Secret")) {
-                    account.tags = tags.iter().filter(|t| !t.is_empty()).cloned().collect();
-                }
-                imported.accounts.push(account);
-            }
-            Err(skipped) => imported.skipped.push(skipped),
+    entry::collect(authenticators, |item| {
+        let mut account = to_account(item, now)?;
+        if let Some(tags) = tags_by_secret.get(js::str(item, "Secret")) {
+            account.tags = tags.iter().filter(|t| !t.is_empty()).cloned().collect();
         }
-    }
-    Ok(imported)
+        Ok(account)
+    })
 }
 
 fn to_account(entry: &Value, now: i64) -> Result<Account, Skipped> {
     let issuer = js::str(entry, "Issuer");
     let name = js::str(entry, "Username");
     let skip = |reason: String| Skipped::new(issuer, name, reason);
-    let kind = match js::int(entry, "Type") {
-        Some(1) => Kind::Hotp {
-            counter: u64::try_from(js::int(entry, "Counter").unwrap_or(0))
-                .map_err(|_| skip("negative HOTP counter".into()))?,
-        },
-        Some(2) => Kind::Totp {
-            period: super::period_u32(js::int(entry, "Period").unwrap_or(30)),
-        },
-        Some(4) => Kind::Steam,
-        Some(3) => return Err(skip("mOTP is not supported".into())),
-        Some(5) => return Err(skip("Yandex OTP is not supported".into())),
-        other => {
-            return Err(skip(format!("unsupported type '{}'", other.unwrap_or(-1))));
-        }
+    let type_code = js::int(entry, "Type");
+    let type_name = match type_code {
+        Some(1) => "hotp",
+        Some(2) => "totp",
+        Some(3) => "motp",
+        Some(4) => "steam",
+        Some(5) => "yandex",
+        other => return Err(skip(format!("unsupported type '{}'", other.unwrap_or(-1)))),
     };
+    let kind = entry::kind(type_name, js::int(entry, "Period"), js::int(entry, "Counter"))
+        .map_err(skip)?;
     let algorithm = match js::int(entry, "Algorithm").unwrap_or(0) {
         0 => Algorithm::Sha1,
         1 => Algorithm::Sha256,

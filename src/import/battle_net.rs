@@ -9,11 +9,31 @@
 use data_encoding::HEXLOWER_PERMISSIVE;
 use zeroize::Zeroizing;
 
-use super::{Format, ImportError, Imported, Skipped};
+use super::registry::{Confidence, Probe, Spec};
+use super::{Format, ImportError, Imported, Skipped, android_prefs};
 use crate::account::{Account, Algorithm, Kind};
 use crate::secret::Secret;
 
 const FORMAT: Format = Format::BattleNet;
+
+pub(crate) const SPEC: Spec = Spec {
+    name: "battle-net",
+    aliases: &["blizzard"],
+    display_name: "Battle.net Authenticator",
+    source: "`com.blizzard.messenger.authenticator_preferences.xml` (rooted Android)",
+    fixtures: "battle-net",
+    detect,
+    parse: |bytes, _, now| parse(bytes, now),
+    read_path: None,
+    authenticated: false,
+};
+
+fn detect(probe: &Probe<'_>) -> Option<Confidence> {
+    if probe.android_prefs()?.contains(SECRET_KEY) {
+        return Some(Confidence::Certain);
+    }
+    None
+}
 /// The preferences string holding the masked serial.
 pub const SERIAL_KEY: &str = "com.blizzard.messenger.AUTHENTICATOR_SERIAL";
 /// The preferences string holding the masked device secret.
@@ -50,19 +70,14 @@ fn unmask(masked: &str, what: &str) -> Result<Zeroizing<String>, String> {
         .map_err(|_| format!("the unmasked {what} is not text"))
 }
 
-/// True for the Battle.net preferences: XML holding the masked device secret.
-pub fn looks_like_prefs(text: &str) -> bool {
-    super::android_prefs::looks_like_prefs(text) && text.contains(SECRET_KEY)
-}
-
 /// Parses the preferences XML.
-pub fn parse(bytes: &[u8], now: i64) -> Result<Imported, ImportError> {
-    let prefs = super::android_prefs::Prefs::parse(bytes, FORMAT)?;
+fn parse(bytes: &[u8], now: i64) -> Result<Imported, ImportError> {
+    let prefs = android_prefs::parse(bytes, FORMAT)?;
     from_prefs(prefs.string(SERIAL_KEY), prefs.string(SECRET_KEY), now)
 }
 
 /// Reads the account from the two preference strings (`None` when absent).
-pub fn from_prefs(
+fn from_prefs(
     serial: Option<&str>,
     secret: Option<&str>,
     now: i64,

@@ -5,11 +5,30 @@
 
 use serde_json::Value;
 
-use super::js;
-use super::{Format, ImportError, Imported, Skipped};
+use super::registry::{Confidence, Probe, Spec};
+use super::{Format, ImportError, Imported, Skipped, entry, js};
 use crate::account::{Account, Algorithm, Kind};
 use crate::secret::Secret;
 use crate::uri;
+
+pub(crate) const SPEC: Spec = Spec {
+    name: "bitwarden",
+    aliases: &["bitwarden-json"],
+    display_name: "Bitwarden (JSON)",
+    source: "unencrypted JSON export (items with a TOTP field)",
+    fixtures: "bitwarden",
+    detect,
+    parse: |bytes, _, now| parse_json(bytes, now),
+    read_path: None,
+    authenticated: false,
+};
+
+fn detect(probe: &Probe<'_>) -> Option<Confidence> {
+    let file = probe.json()?;
+    let encrypted =
+        || file.get("encrypted").is_some() && file.get("encKeyValidation_DO_NOT_EDIT").is_some();
+    (file.get("items").is_some() || encrypted()).then_some(Confidence::Certain)
+}
 
 /// Parses a Bitwarden JSON export.
 pub fn parse_json(bytes: &[u8], now: i64) -> Result<Imported, ImportError> {
@@ -26,69 +45,18 @@ pub fn parse_json(bytes: &[u8], now: i64) -> Result<Imported, ImportError> {
         .and_then(Value::as_array)
         .ok_or_else(|| ImportError::malformed(format, "missing 'items'"))?;
     super::check_count(items.len())?;
-    let mut imported = Imported::default();
-    for item in items {
-        let login = item.get("login").unwrap_or(&Value::Null);
-        let totp = js::str(login, "totp");
-        if totp.trim().is_empty() {
-            continue;
-        }
-        push(
-            &mut imported,
-            from_field(js::str(item, "name"), js::str(login, "username"), totp, now),
-        );
-    }
-    Ok(imported)
+    // Items without a TOTP field are not second factors: passed over.
+    let with_totp = items
+        .iter()
+        .filter(|item| !login_field(item, "totp").trim().is_empty());
+    entry::collect(with_totp, |item| {
+        from_field(js::str(item, "name"), login_field(item, "username"), login_field(item, "totp"), now)
+    })
 }
 
-/// Parses a Bitwarden CSV export (header row with a `login_totp` column).
-pub fn parse_csv(bytes: &[u8], now: i64) -> Result<Imported, ImportError> {
-    let format = Format::BitwardenCsv;
-    let text = super::text(bytes, format)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|_| ImportError::malformed(format, "cannot read the header row"))?
-        .clone();
-    let column = |name: &str| headers.iter().position(|h| h.trim() == name);
-    let totp_col = column("login_totp")
-        .ok_or_else(|| ImportError::malformed(format, "no 'login_totp' column"))?;
-    let name_col = column("name");
-    let user_col = column("login_username");
-    let mut imported = Imported::default();
-    for (row, record) in reader.records().enumerate() {
-        super::check_count(row)?;
-        let record = match record {
-            Ok(r) => r,
-            Err(_) => {
-                imported.skipped.push(Skipped::new(
-                    "",
-                    "",
-                    format!("row {} cannot be read", row + 2),
-                ));
-                continue;
-            }
-        };
-        let field = |col: Option<usize>| col.and_then(|c| record.get(c)).unwrap_or("");
-        let totp = field(Some(totp_col));
-        if totp.trim().is_empty() {
-            continue;
-        }
-        push(
-            &mut imported,
-            from_field(field(name_col), field(user_col), totp, now),
-        );
-    }
-    Ok(imported)
-}
-
-fn push(imported: &mut Imported, result: Result<Account, Skipped>) {
-    match result {
-        Ok(account) => imported.accounts.push(account),
-        Err(skipped) => imported.skipped.push(skipped),
-    }
+/// A field of an item's `login`, or "".
+fn login_field<'a>(item: &'a Value, key: &str) -> &'a str {
+    item.get("login").map_or("", |login| js::str(login, key))
 }
 
 /// One TOTP field (otpauth URI, `steam://SECRET` or bare base32) with the

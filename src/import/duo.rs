@@ -7,12 +7,24 @@
 
 use serde_json::Value;
 
-use super::js;
-use super::{Format, ImportError, Imported, Skipped};
+use super::registry::{Confidence, Spec};
+use super::{Format, ImportError, Imported, Skipped, entry, js};
 use crate::account::{Account, Algorithm, Kind};
 use crate::secret::Secret;
 
 const FORMAT: Format = Format::Duo;
+
+pub(crate) const SPEC: Spec = Spec {
+    name: "duo",
+    aliases: &["duo-mobile"],
+    display_name: "Duo Mobile",
+    source: "`files/duokit/accounts.json` (rooted Android); push-only Duo accounts are named as not movable",
+    fixtures: "duo",
+    detect: |probe| probe.json().filter(|v| is_duo(v)).map(|_| Confidence::Certain),
+    parse: |bytes, _, now| parse(bytes, now),
+    read_path: None,
+    authenticated: false,
+};
 
 /// Why a Duo push account is not imported.
 pub const PUSH_ONLY_REASON: &str =
@@ -20,7 +32,7 @@ pub const PUSH_ONLY_REASON: &str =
 
 /// True for Duo Mobile's `accounts.json`: a non-empty array of objects with
 /// `accountType` and `otpGenerator` or `pkey`.
-pub fn is_duo(value: &Value) -> bool {
+fn is_duo(value: &Value) -> bool {
     value.as_array().is_some_and(|items| {
         !items.is_empty()
             && items.iter().all(|item| {
@@ -31,20 +43,12 @@ pub fn is_duo(value: &Value) -> bool {
 }
 
 /// Parses Duo Mobile's `accounts.json`.
-pub fn parse(bytes: &[u8], now: i64) -> Result<Imported, ImportError> {
+fn parse(bytes: &[u8], now: i64) -> Result<Imported, ImportError> {
     let file = super::json(bytes, FORMAT)?;
     let items = file
         .as_array()
         .ok_or_else(|| ImportError::malformed(FORMAT, "the file is not a list of accounts"))?;
-    super::check_count(items.len())?;
-    let mut imported = Imported::default();
-    for item in items {
-        match to_account(item, now) {
-            Ok(account) => imported.accounts.push(account),
-            Err(skipped) => imported.skipped.push(skipped),
-        }
-    }
-    Ok(imported)
+    entry::collect(items, |item| to_account(item, now))
 }
 
 fn to_account(item: &Value, now: i64) -> Result<Account, Skipped> {

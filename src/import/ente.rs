@@ -1,6 +1,8 @@
-//! Ente Auth's encrypted export: a JSON envelope
+//! Ente Auth's exports: the plain text one, `otpauth://` URIs whose
+//! `codeDisplay` parameter carries the tags (read by [`super::text`]), and the
+//! encrypted one, a JSON envelope
 //! `{"version": 1, "kdfParams": {"memLimit", "opsLimit", "salt"}, "encryptedData", "encryptionNonce"}`
-//! around the same text as its plain export (one `otpauth://` URI per line).
+//! around the same text.
 //!
 //! The key is libsodium's `crypto_pwhash` (Argon2id v1.3, one lane, `memLimit`
 //! bytes of memory, `opsLimit` passes) of the password; the data is one
@@ -13,18 +15,49 @@ use base64::Engine as _;
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use super::js;
-use super::{Format, ImportError, Imported, crypto};
+use super::registry::{Confidence, Probe, Spec};
+use super::{Format, ImportError, Imported, crypto, js, text};
 
 const FORMAT: Format = Format::Ente;
 
-/// True for Ente Auth's encrypted export (`{"kdfParams":…,"encryptedData":…}`).
-pub fn is_encrypted(value: &Value) -> bool {
+pub(crate) const SPEC: Spec = Spec {
+    name: "ente",
+    aliases: &["ente-auth"],
+    display_name: "Ente Auth",
+    source: "plain-text export (`ente-codes.txt`), or the encrypted export (with its password)",
+    fixtures: "ente",
+    detect,
+    parse,
+    read_path: None,
+    authenticated: false,
+};
+
+fn detect(probe: &Probe<'_>) -> Option<Confidence> {
+    if let Some(value) = probe.json() {
+        return is_encrypted(value).then_some(Confidence::Certain);
+    }
+    (probe.has_line_starting("otpauth://") && probe.lines().any(|l| l.contains("codeDisplay=")))
+        .then_some(Confidence::Likely)
+}
+
+/// True for the encrypted export (`{"kdfParams":…,"encryptedData":…}`).
+fn is_encrypted(value: &Value) -> bool {
     value.get("kdfParams").is_some() && value.get("encryptedData").is_some()
 }
 
+/// Parses a plain export, or an encrypted one with `password`.
+fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported, ImportError> {
+    if bytes.trim_ascii_start().starts_with(b"{") {
+        let file = super::json(bytes, FORMAT)?;
+        if is_encrypted(&file) {
+            return parse_encrypted(&file, password, now);
+        }
+    }
+    text::parse(super::text(bytes, FORMAT)?, FORMAT, now)
+}
+
 /// Parses an encrypted export with `password`.
-pub fn parse_encrypted(
+fn parse_encrypted(
     file: &Value,
     password: Option<&[u8]>,
     now: i64,

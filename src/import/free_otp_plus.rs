@@ -3,12 +3,31 @@
 
 use serde_json::Value;
 
-use super::js;
-use super::{Format, ImportError, Imported, Skipped};
-use crate::account::{Account, Algorithm, Kind};
+use super::registry::{Confidence, Probe, Spec};
+use super::{Format, ImportError, Imported, Skipped, entry, js};
+use crate::account::{Account, Kind};
 use crate::secret::Secret;
 
 const FORMAT: Format = Format::FreeOtpPlus;
+
+pub(crate) const SPEC: Spec = Spec {
+    name: "freeotp-plus",
+    aliases: &["freeotp"],
+    display_name: "FreeOTP+",
+    source: "JSON export (`freeotp-backup.json`)",
+    fixtures: "freeotp-plus",
+    detect,
+    parse: |bytes, _, now| parse(bytes, now),
+    read_path: None,
+    authenticated: false,
+};
+
+fn detect(probe: &Probe<'_>) -> Option<Confidence> {
+    probe
+        .json()?
+        .get("tokens")
+        .map(|_| Confidence::Certain)
+}
 
 /// Parses a FreeOTP+ export.
 pub fn parse(bytes: &[u8], now: i64) -> Result<Imported, ImportError> {
@@ -17,44 +36,27 @@ pub fn parse(bytes: &[u8], now: i64) -> Result<Imported, ImportError> {
         .get("tokens")
         .and_then(Value::as_array)
         .ok_or_else(|| ImportError::malformed(FORMAT, "missing 'tokens'"))?;
-    super::check_count(tokens.len())?;
-    let mut imported = Imported::default();
-    for token in tokens {
-        match to_account(token, now) {
-            Ok(account) => imported.accounts.push(account),
-            Err(skipped) => imported.skipped.push(skipped),
-        }
-    }
-    Ok(imported)
+    entry::collect(tokens, |token| to_account(token, now))
 }
 
 fn to_account(token: &Value, now: i64) -> Result<Account, Skipped> {
     let issuer = js::str(token, "issuerExt");
     let name = js::str(token, "label");
     let skip = |reason: String| Skipped::new(issuer, name, reason);
-    let steam = issuer == "Steam";
-    let kind = match js::str(token, "type").to_ascii_uppercase().as_str() {
-        "" | "TOTP" if steam => Kind::Steam,
-        "" | "TOTP" => Kind::Totp {
-            period: super::period_u32(js::int(token, "period").unwrap_or(30)),
-        },
-        "HOTP" => Kind::Hotp {
-            counter: u64::try_from(js::int(token, "counter").unwrap_or(0))
-                .map_err(|_| skip("negative HOTP counter".into()))?,
-        },
-        other => {
-            return Err(skip(format!(
-                "unsupported type '{}'",
-                other.chars().take(32).collect::<String>()
-            )));
-        }
-    };
-    let algo = js::str(token, "algo");
-    let algorithm = if algo.is_empty() {
-        Algorithm::Sha1
-    } else {
-        Algorithm::parse(algo).map_err(|e| skip(e.to_string()))?
-    };
+    let type_name = js::str(token, "type");
+    if !matches!(type_name.to_ascii_uppercase().as_str(), "" | "TOTP" | "HOTP") {
+        return Err(skip(format!(
+            "unsupported type '{}'",
+            entry::short(&type_name.to_ascii_uppercase())
+        )));
+    }
+    let mut kind = entry::kind(type_name, js::int(token, "period"), js::int(token, "counter"))
+        .map_err(skip)?;
+    // FreeOTP+ marks Steam tokens by their issuer only.
+    if issuer == "Steam" && matches!(kind, Kind::Totp { .. }) {
+        kind = Kind::Steam;
+    }
+    let algorithm = entry::algorithm(js::str(token, "algo")).map_err(skip)?;
     let digits = super::digits_u8(js::int(token, "digits").unwrap_or(6));
     let bytes = js::arr(token, "secret");
     if bytes.len() > crate::secret::MAX_SECRET_LEN {

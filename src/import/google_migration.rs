@@ -12,11 +12,28 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use prost::Message as _;
 use zeroize::{Zeroize, Zeroizing};
 
+use super::registry::{Confidence, Probe, Spec};
 use super::{ImportError, Imported, MAX_ENTRIES, Skipped};
 use crate::account::{Account, Algorithm, Kind};
 use crate::secret::Secret;
 
 const FORMAT: super::Format = super::Format::GoogleMigration;
+
+pub(crate) const SPEC: Spec = Spec {
+    name: "google",
+    aliases: &["google-authenticator", "google-migration", "otpauth-migration"],
+    display_name: "Google Authenticator",
+    source: "\"Transfer accounts\" QR codes: images, or their text (`otpauth-migration://` lines)",
+    fixtures: "google",
+    detect: |probe: &Probe<'_>| {
+        probe
+            .has_line_starting("otpauth-migration://")
+            .then_some(Confidence::Likely)
+    },
+    parse: |bytes, _, now| parse_text(super::text(bytes, FORMAT)?, now),
+    read_path: None,
+    authenticated: false,
+};
 /// The URI prefix of a migration payload.
 pub const PREFIX: &str = "otpauth-migration://offline";
 /// Largest decoded payload accepted, in bytes (a QR code holds under 3 KiB).

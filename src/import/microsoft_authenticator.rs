@@ -18,11 +18,29 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use rusqlite::{Connection, OpenFlags};
 use zeroize::Zeroizing;
 
+use super::registry::{Confidence, Spec};
 use super::{Format, ImportError, Imported, Skipped};
 use crate::account::{Account, Algorithm, Kind};
 use crate::secret::Secret;
 
 const FORMAT: Format = Format::MicrosoftAuthenticator;
+
+pub(crate) const SPEC: Spec = Spec {
+    name: "microsoft",
+    aliases: &["microsoft-authenticator", "ms", "ms-authenticator", "phonefactor"],
+    display_name: "Microsoft Authenticator",
+    source: "`PhoneFactor` SQLite database (rooted Android), with its `-wal` file",
+    fixtures: "microsoft",
+    detect: |probe| {
+        probe
+            .bytes()
+            .starts_with(b"SQLite format 3\0")
+            .then_some(Confidence::Certain)
+    },
+    parse: |bytes, _, now| parse_bytes(bytes, now),
+    read_path: Some(|path, _, now| parse_microsoft_authenticator_at(path, now)),
+    authenticated: false,
+};
 
 /// The reason given for accounts whose secret the app keeps encrypted with a
 /// key from the phone's keystore.

@@ -1,7 +1,13 @@
 //! Importers for other authenticator apps' export files.
 //!
-//! Every importer takes the file's bytes (never a path, except Microsoft
-//! Authenticator's SQLite database, which needs its `-wal` companion) and turns
+//! One file per format, each declaring itself in one [`Spec`] value; the
+//! `formats!` list below names them all (see [`registry`]), and [`Format`],
+//! [`detect`] and [`parse`] are derived from it. The loop over a file's entries
+//! and the mapping of entry types to [`Kind`](crate::account::Kind) are shared
+//! (`entry.rs`).
+//!
+//! Every importer takes the file's bytes (an SQLite database can also be read
+//! from its path, with its `-wal` companion: [`read_path`]) and turns
 //! them into [`Account`]s. Entries keyfob cannot represent, or that are broken,
 //! become [`Skipped`] records with a reason, and the rest still import; only a
 //! problem with the file as a whole is an [`ImportError`].
@@ -21,187 +27,70 @@ use serde_json::Value;
 
 use crate::account::Account;
 
-pub mod aegis;
 pub mod android_prefs;
-pub mod authenticator_plus;
-pub mod authenticator_pro;
-pub mod battle_net;
-pub mod bitwarden;
 mod crypto;
-pub mod duo;
-pub mod ente;
-pub mod free_otp_plus;
-pub mod google_migration;
-pub mod microsoft_authenticator;
+mod entry;
 pub mod pdf;
-pub mod proton;
+pub mod registry;
 pub mod session;
-pub mod steam;
-pub mod text;
-pub mod totp_authenticator;
-pub mod two_fas;
-
-pub mod and_otp;
 
 pub use google_migration::BatchInfo;
 pub use microsoft_authenticator::parse_microsoft_authenticator;
+pub use registry::{Confidence, Probe, Spec};
 
 /// Largest input file accepted, in bytes (64 MiB).
 pub const MAX_INPUT_LEN: usize = 64 * 1024 * 1024;
 /// Largest number of entries read from one file.
 pub const MAX_ENTRIES: usize = 10_000;
 
-/// The source apps and file formats keyfob can import.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Format {
-    /// Google Authenticator "Transfer accounts": `otpauth-migration://offline?data=…`
-    /// lines (the text of the QR codes).
-    GoogleMigration,
-    /// Microsoft Authenticator's `PhoneFactor` SQLite database (rooted Android).
-    MicrosoftAuthenticator,
-    /// Aegis vault export, plain or password-encrypted (`aegis-export*.json`).
-    Aegis,
-    /// 2FAS backup (`*.2fas`), plain or encrypted.
-    TwoFas,
-    /// andOTP backup: plain JSON, or encrypted `.json.aes` (new and old scheme).
-    AndOtp,
-    /// Bitwarden unencrypted JSON export (items with a TOTP field).
-    Bitwarden,
-    /// Bitwarden CSV export (`login_totp` column).
-    BitwardenCsv,
-    /// FreeOTP+ JSON export (`{"tokens": […]}`).
-    FreeOtpPlus,
-    /// Ente Auth plain-text export (otpauth URIs with `codeDisplay`).
-    Ente,
-    /// Proton Authenticator JSON export, plain or password-protected.
-    Proton,
-    /// Authenticator Pro / Stratum backup, plain JSON or encrypted.
-    AuthenticatorPro,
-    /// Plain text with one `otpauth://` URI per line (WinAuth, Aegis URI export, …).
-    OtpauthList,
-    /// Steam Guard: the Steam app's `Steamguard-<id>` file, Steam Desktop
-    /// Authenticator `.maFile`s (plain or encrypted) and their `manifest.json`.
-    Steam,
-    /// Battle.net Authenticator preferences XML (rooted Android).
-    BattleNet,
-    /// Duo Mobile `accounts.json` (rooted Android).
-    Duo,
-    /// TOTP Authenticator: encrypted `.bin` backup or internal preferences XML.
-    TotpAuthenticator,
-    /// Authenticator Plus `.zip` backup (ZipCrypto) holding `Accounts.txt`.
-    AuthenticatorPlus,
+// The list of formats: one line per format, in the order shown to users. The
+// module holds the format's `SPEC`; see `registry`.
+registry::formats! {
+    GoogleMigration => google_migration,
+    MicrosoftAuthenticator => microsoft_authenticator,
+    Aegis => aegis,
+    TwoFas => two_fas,
+    AndOtp => and_otp,
+    Bitwarden => bitwarden,
+    BitwardenCsv => bitwarden_csv,
+    FreeOtpPlus => free_otp_plus,
+    Ente => ente,
+    Proton => proton,
+    AuthenticatorPro => authenticator_pro,
+    Steam => steam,
+    BattleNet => battle_net,
+    Duo => duo,
+    TotpAuthenticator => totp_authenticator,
+    AuthenticatorPlus => authenticator_plus,
+    OtpauthList => text,
 }
 
 impl Format {
-    /// Every format, in the order shown to users.
-    pub const ALL: [Format; 17] = [
-        Format::GoogleMigration,
-        Format::MicrosoftAuthenticator,
-        Format::Aegis,
-        Format::TwoFas,
-        Format::AndOtp,
-        Format::Bitwarden,
-        Format::BitwardenCsv,
-        Format::FreeOtpPlus,
-        Format::Ente,
-        Format::Proton,
-        Format::AuthenticatorPro,
-        Format::OtpauthList,
-        Format::Steam,
-        Format::BattleNet,
-        Format::Duo,
-        Format::TotpAuthenticator,
-        Format::AuthenticatorPlus,
-    ];
-
     /// The name used with `--from NAME`.
     pub fn name(self) -> &'static str {
-        match self {
-            Format::GoogleMigration => "google",
-            Format::MicrosoftAuthenticator => "microsoft",
-            Format::Aegis => "aegis",
-            Format::TwoFas => "2fas",
-            Format::AndOtp => "andotp",
-            Format::Bitwarden => "bitwarden",
-            Format::BitwardenCsv => "bitwarden-csv",
-            Format::FreeOtpPlus => "freeotp-plus",
-            Format::Ente => "ente",
-            Format::Proton => "proton",
-            Format::AuthenticatorPro => "authenticator-pro",
-            Format::OtpauthList => "otpauth",
-            Format::Steam => "steam",
-            Format::BattleNet => "battle-net",
-            Format::Duo => "duo",
-            Format::TotpAuthenticator => "totp-authenticator",
-            Format::AuthenticatorPlus => "authenticator-plus",
-        }
+        self.spec().name
     }
 
     /// The app's name as people know it.
     pub fn display_name(self) -> &'static str {
-        match self {
-            Format::GoogleMigration => "Google Authenticator",
-            Format::MicrosoftAuthenticator => "Microsoft Authenticator",
-            Format::Aegis => "Aegis",
-            Format::TwoFas => "2FAS",
-            Format::AndOtp => "andOTP",
-            Format::Bitwarden => "Bitwarden (JSON)",
-            Format::BitwardenCsv => "Bitwarden (CSV)",
-            Format::FreeOtpPlus => "FreeOTP+",
-            Format::Ente => "Ente Auth",
-            Format::Proton => "Proton Authenticator",
-            Format::AuthenticatorPro => "Authenticator Pro",
-            Format::OtpauthList => "otpauth URI list",
-            Format::Steam => "Steam Guard",
-            Format::BattleNet => "Battle.net Authenticator",
-            Format::Duo => "Duo Mobile",
-            Format::TotpAuthenticator => "TOTP Authenticator",
-            Format::AuthenticatorPlus => "Authenticator Plus",
-        }
+        self.spec().display_name
     }
 
-    /// Parses a `--from` name: the canonical [`name`](Self::name) or a common alias,
-    /// case-insensitive (`google-authenticator`, `ms`, `two-fas`, `stratum`, `winauth`, `uri`, …).
+    /// Parses a `--from` name: the canonical [`name`](Self::name) or one of the
+    /// format's aliases, ignoring case, `-`, `_`, spaces and `+`
+    /// (`google-authenticator`, `ms`, `two-fas`, `stratum`, `winauth`, `uri`, …).
     pub fn from_name(text: &str) -> Option<Format> {
-        let key: String = text
-            .trim()
-            .to_ascii_lowercase()
-            .chars()
-            .filter(|c| !matches!(c, '-' | '_' | ' ' | '+'))
-            .collect();
-        let format = match key.as_str() {
-            "google" | "googleauthenticator" | "googlemigration" | "otpauthmigration" => {
-                Format::GoogleMigration
-            }
-            "microsoft" | "microsoftauthenticator" | "ms" | "msauthenticator" | "phonefactor" => {
-                Format::MicrosoftAuthenticator
-            }
-            "aegis" => Format::Aegis,
-            "2fas" | "twofas" => Format::TwoFas,
-            "andotp" => Format::AndOtp,
-            "bitwarden" | "bitwardenjson" => Format::Bitwarden,
-            "bitwardencsv" => Format::BitwardenCsv,
-            "freeotpplus" | "freeotp" => Format::FreeOtpPlus,
-            "ente" | "enteauth" => Format::Ente,
-            "proton" | "protonauthenticator" => Format::Proton,
-            "authenticatorpro" | "stratum" => Format::AuthenticatorPro,
-            "otpauth" | "uri" | "uris" | "text" | "txt" | "winauth" | "otpauthlist" => {
-                Format::OtpauthList
-            }
-            "steam" | "steamguard" | "sda" | "steamdesktopauthenticator" | "mafile" => Format::Steam,
-            "battlenet" | "blizzard" => Format::BattleNet,
-            "duo" | "duomobile" => Format::Duo,
-            "totpauthenticator" => Format::TotpAuthenticator,
-            "authenticatorplus" | "authplus" => Format::AuthenticatorPlus,
-            _ => return None,
-        };
-        Some(format)
+        registry::by_name(text)
     }
 
     /// The canonical names, for help text and error messages.
     pub fn names() -> Vec<&'static str> {
         Format::ALL.iter().map(|f| f.name()).collect()
+    }
+
+    /// The name of its fuzz target: `import_<name with '-' as '_'>`.
+    pub fn fuzz_target(self) -> String {
+        format!("import_{}", self.name().replace('-', "_"))
     }
 }
 
@@ -366,148 +255,27 @@ impl ImportError {
 }
 
 /// Guesses the format of a file from its content; `file_name` only breaks ties
-/// (e.g. an encrypted andOTP file has no header at all). Returns `None` when
-/// nothing matches. A SQLite header means Microsoft Authenticator: call
-/// [`parse_microsoft_authenticator`] with the path so its `-wal` file is read too.
+/// (e.g. an encrypted andOTP file has no header at all). Every format's
+/// detector looks (see [`Confidence`]); the surest wins. Returns `None` when
+/// nothing matches. For a format with a [`Spec::read_path`] (an SQLite database)
+/// read the path with it, so that its companion files are read too.
 pub fn detect(bytes: &[u8], file_name: Option<&str>) -> Option<Format> {
-    let lower_name = file_name.map(str::to_ascii_lowercase).unwrap_or_default();
-    if bytes.starts_with(b"SQLite format 3\0") {
-        return Some(Format::MicrosoftAuthenticator);
-    }
-    if authenticator_plus::looks_like_backup(bytes) {
-        return Some(Format::AuthenticatorPlus);
-    }
-    if bytes.starts_with(authenticator_pro::MAGIC)
-        || bytes.starts_with(authenticator_pro::LEGACY_MAGIC)
-    {
-        return Some(Format::AuthenticatorPro);
-    }
-    let text = std::str::from_utf8(bytes)
-        .ok()
-        .map(|t| t.trim_start_matches('\u{feff}'));
-    if let Some(text) = text {
-        let trimmed = text.trim_start();
-        if (trimmed.starts_with('{') || trimmed.starts_with('['))
-            && json_size_ok(trimmed)
-            && let Ok(value) = serde_json::from_str::<Value>(trimmed)
-        {
-            return detect_json(&value, &lower_name);
-        }
-        if let Some(format) = detect_text(text) {
-            return Some(format);
-        }
-        if battle_net::looks_like_prefs(text) {
-            return Some(Format::BattleNet);
-        }
-        if totp_authenticator::looks_like_prefs(text) {
-            return Some(Format::TotpAuthenticator);
-        }
-        if totp_authenticator::looks_like_backup(bytes, &lower_name) {
-            return Some(Format::TotpAuthenticator);
-        }
-        // An encrypted Steam Desktop Authenticator file is base64 text; its name tells.
-        if steam::is_mafile_name(&lower_name) {
-            return Some(Format::Steam);
-        }
-        // andOTP's PGP backups (`otp_accounts.json.gpg`): recognised so the user
-        // is told to decrypt them with gpg first.
-        if trimmed.starts_with("-----BEGIN PGP MESSAGE-----") && lower_name.contains("otp") {
-            return Some(Format::AndOtp);
-        }
-        if !text.trim().is_empty() && !text.contains('\0') {
-            return None;
-        }
-    }
-    if and_otp::looks_encrypted(bytes) || lower_name.ends_with(".aes") {
-        return Some(Format::AndOtp);
-    }
-    None
+    registry::detect(&Probe::new(bytes, file_name))
 }
 
-fn detect_json(value: &Value, lower_name: &str) -> Option<Format> {
-    match value {
-        Value::Object(map) => {
-            if steam::is_steam(value) {
-                Some(Format::Steam)
-            } else if map.contains_key("header") && map.contains_key("db") {
-                Some(Format::Aegis)
-            } else if map.contains_key("schemaVersion")
-                && (map.contains_key("services") || map.contains_key("servicesEncrypted"))
-            {
-                Some(Format::TwoFas)
-            } else if map.contains_key("items")
-                || (map.contains_key("encrypted")
-                    && map.contains_key("encKeyValidation_DO_NOT_EDIT"))
-            {
-                Some(Format::Bitwarden)
-            } else if map.contains_key("tokens") {
-                Some(Format::FreeOtpPlus)
-            } else if map.contains_key("Authenticators") {
-                Some(Format::AuthenticatorPro)
-            } else if ente::is_encrypted(value) {
-                Some(Format::Ente)
-            } else if proton::is_encrypted(value) {
-                Some(Format::Proton)
-            } else if map.contains_key("entries") {
-                let proton = map
-                    .get("entries")
-                    .and_then(Value::as_array)
-                    .is_some_and(|e| e.iter().all(|x| x.get("content").is_some()));
-                proton.then_some(Format::Proton)
-            } else {
-                None
-            }
-        }
-        Value::Array(_) if duo::is_duo(value) => Some(Format::Duo),
-        Value::Array(items) => {
-            let and_otp = items.iter().all(|item| {
-                item.get("secret").is_some()
-                    && (item.get("type").is_some() || item.get("label").is_some())
-            });
-            if and_otp && (!items.is_empty() || lower_name.contains("otp")) {
-                Some(Format::AndOtp)
-            } else {
-                None
-            }
-        }
-        _ => None,
-    }
-}
-
-fn detect_text(text: &str) -> Option<Format> {
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    let first = lines.next()?;
-    if first.contains("login_totp") {
-        return Some(Format::BitwardenCsv);
-    }
-    let uris = || {
-        text.lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .take(1000)
-    };
-    let starts = |line: &str, prefix: &str| {
-        line.get(..prefix.len())
-            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
-    };
-    if uris().any(|l| starts(l, "otpauth-migration://")) {
-        return Some(Format::GoogleMigration);
-    }
-    if uris().any(|l| starts(l, "otpauth://")) {
-        if uris().any(|l| l.contains("codeDisplay=")) {
-            return Some(Format::Ente);
-        }
-        return Some(Format::OtpauthList);
-    }
-    None
+/// Opens a file that [`detect`] does not recognise with `password`, as the
+/// first format whose encrypted files have no header but authenticate their
+/// ciphertext (andOTP's), or `None` when none opens it.
+pub fn open_unrecognised(bytes: &[u8], password: &[u8], now: i64) -> Option<(Format, Imported)> {
+    registry::open_unrecognised(bytes, password, now)
 }
 
 /// Parses `bytes` as `format`. `password` is used by encrypted sources; without
 /// it they return [`ImportError::PasswordRequired`]. `now` stamps the accounts.
 ///
-/// For [`Format::MicrosoftAuthenticator`] the bytes are the main database file
-/// only (rows still in a `-wal` file are missed); prefer
-/// [`parse_microsoft_authenticator`] with the path.
+/// For a format with a [`Spec::read_path`] (an SQLite database) the bytes are
+/// the main file only (rows still in a `-wal` file are missed); prefer
+/// [`read_path`] with the path.
 pub fn parse(
     bytes: &[u8],
     format: Format,
@@ -515,28 +283,30 @@ pub fn parse(
     now: i64,
 ) -> Result<Imported, ImportError> {
     check_size(bytes.len() as u64)?;
-    let imported = match format {
-        Format::GoogleMigration => google_migration::parse_text(text(bytes, format)?, now),
-        Format::MicrosoftAuthenticator => microsoft_authenticator::parse_bytes(bytes, now),
-        Format::Aegis => aegis::parse(bytes, password, now),
-        Format::TwoFas => two_fas::parse(bytes, password, now),
-        Format::AndOtp => and_otp::parse(bytes, password, now),
-        Format::Bitwarden => bitwarden::parse_json(bytes, now),
-        Format::BitwardenCsv => bitwarden::parse_csv(bytes, now),
-        Format::FreeOtpPlus => free_otp_plus::parse(bytes, now),
-        Format::Ente if bytes.trim_ascii_start().starts_with(b"{") => {
-            ente::parse_encrypted(&json(bytes, format)?, password, now)
-        }
-        Format::Ente | Format::OtpauthList => text::parse(text(bytes, format)?, format, now),
-        Format::Proton => proton::parse(bytes, password, now),
-        Format::AuthenticatorPro => authenticator_pro::parse(bytes, password, now),
-        Format::Steam => steam::parse(bytes, password, now),
-        Format::BattleNet => battle_net::parse(bytes, now),
-        Format::Duo => duo::parse(bytes, now),
-        Format::TotpAuthenticator => totp_authenticator::parse(bytes, password, now),
-        Format::AuthenticatorPlus => authenticator_plus::parse(bytes, password, now),
-    }?;
+    let imported = (format.spec().parse)(bytes, password, now)?;
     Ok(imported.screened())
+}
+
+/// Reads the file at `path` as `format` through its [`Spec::read_path`], or
+/// `None` when the format reads bytes only.
+pub fn read_path(
+    path: &std::path::Path,
+    format: Format,
+    password: Option<&[u8]>,
+    now: i64,
+) -> Option<Result<Imported, ImportError>> {
+    let read = format.spec().read_path?;
+    Some(read(path, password, now).map(Imported::screened))
+}
+
+impl Imported {
+    /// Adds one converted entry: an account, or a refusal with its reason.
+    pub(crate) fn push(&mut self, result: Result<Account, Skipped>) {
+        match result {
+            Ok(account) => self.accounts.push(account),
+            Err(skipped) => self.skipped.push(skipped),
+        }
+    }
 }
 
 impl Imported {
@@ -600,7 +370,7 @@ pub const MAX_JSON_VALUES: usize = 2_000_000;
 
 /// True when the text has at most [`MAX_JSON_VALUES`] separators. Those inside
 /// strings are counted too: an over-estimate, never an under-estimate.
-fn json_size_ok(text: &str) -> bool {
+pub(crate) fn json_size_ok(text: &str) -> bool {
     text.bytes()
         .filter(|b| matches!(b, b',' | b'[' | b'{' | b':'))
         .nth(MAX_JSON_VALUES)

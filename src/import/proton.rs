@@ -11,16 +11,38 @@
 use base64::Engine as _;
 use serde_json::Value;
 
-use super::js;
-use super::{Format, ImportError, Imported, Skipped, crypto};
+use super::registry::{Confidence, Probe, Spec};
+use super::{Format, ImportError, Imported, Skipped, crypto, entry, js};
 use crate::uri;
 
 const FORMAT: Format = Format::Proton;
+
+pub(crate) const SPEC: Spec = Spec {
+    name: "proton",
+    aliases: &["proton-authenticator"],
+    display_name: "Proton Authenticator",
+    source: "JSON export, plain or password-protected",
+    fixtures: "proton",
+    detect,
+    parse,
+    read_path: None,
+    authenticated: false,
+};
+
+fn detect(probe: &Probe<'_>) -> Option<Confidence> {
+    let file = probe.json()?;
+    let plain = || {
+        file.get("entries")
+            .and_then(Value::as_array)
+            .is_some_and(|e| e.iter().all(|x| x.get("content").is_some()))
+    };
+    (is_encrypted(file) || plain()).then_some(Confidence::Certain)
+}
 /// Associated data of password-protected exports.
 const AAD: &[u8] = b"proton.authenticator.export.v1";
 
 /// True for the envelope of a password-protected export.
-pub(crate) fn is_encrypted(file: &Value) -> bool {
+fn is_encrypted(file: &Value) -> bool {
     file.get("salt").is_some_and(Value::is_string)
         && file.get("content").is_some_and(Value::is_string)
         && file.get("entries").is_none()
@@ -84,44 +106,33 @@ fn parse_entries(file: &Value, now: i64) -> Result<Imported, ImportError> {
         .get("entries")
         .and_then(Value::as_array)
         .ok_or_else(|| ImportError::malformed(FORMAT, "missing 'entries'"))?;
-    super::check_count(entries.len())?;
-    let mut imported = Imported::default();
-    for entry in entries {
-        let content = entry.get("content").unwrap_or(&Value::Null);
+    entry::collect(entries, |item| {
+        let content = item.get("content").unwrap_or(&Value::Null);
         let display = js::str(content, "name").trim();
         let link = js::str(content, "uri");
-        let parsed = if link
+        let mut account = if link
             .trim_start()
             .to_ascii_lowercase()
             .starts_with("steam://")
         {
-            super::bitwarden::from_field("Steam", display, link, now)
+            super::bitwarden::from_field("Steam", display, link, now)?
         } else {
             uri::parse(link, now).map_err(|e| {
                 let kind = js::str(content, "entry_type");
                 let reason = if kind.is_empty() || kind.eq_ignore_ascii_case("totp") {
                     e.to_string()
                 } else {
-                    format!(
-                        "unsupported entry type '{}': {e}",
-                        kind.chars().take(32).collect::<String>()
-                    )
+                    format!("unsupported entry type '{}': {e}", entry::short(kind))
                 };
                 Skipped::new(display, "", reason)
-            })
+            })?
         };
-        match parsed {
-            Ok(mut account) => {
-                if account.issuer.is_empty() && display != account.name {
-                    account.issuer = display.to_string();
-                } else if account.name.is_empty() && display != account.issuer {
-                    account.name = display.to_string();
-                }
-                account.note = js::str(entry, "note").chars().take(4096).collect();
-                imported.accounts.push(account);
-            }
-            Err(skipped) => imported.skipped.push(skipped),
+        if account.issuer.is_empty() && display != account.name {
+            account.issuer = display.to_string();
+        } else if account.name.is_empty() && display != account.issuer {
+            account.name = display.to_string();
         }
-    }
-    Ok(imported)
+        account.note = js::str(item, "note").chars().take(4096).collect();
+        Ok(account)
+    })
 }

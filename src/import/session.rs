@@ -337,21 +337,24 @@ pub fn read_input(
         return read_backup(&bytes, credentials);
     }
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    let format = match from {
-        Some(format) => format,
-        None => {
-            super::detect(&bytes, file_name.as_deref()).ok_or(ImportError::UnsupportedFormat)?
-        }
-    };
-    // The database is read again from its path together with its `-wal` file;
-    // a stream (a FIFO, `<(…)`) cannot be read twice, so its bytes are used.
     let is_regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
-    let imported = if format == Format::MicrosoftAuthenticator && is_regular {
-        super::microsoft_authenticator::parse_microsoft_authenticator_at(path, now)?
-    } else if format == Format::Steam && is_regular {
-        super::steam::parse_at(path, &bytes, password, now)?.screened()
-    } else {
-        super::parse(&bytes, format, password, now)?
+    let (format, imported) = match from.or_else(|| super::detect(&bytes, file_name.as_deref())) {
+        Some(format) => {
+            // A database is read again from its path together with its `-wal` file;
+            // a stream (a FIFO, `<(…)`) cannot be read twice, so its bytes are used.
+            let from_path = is_regular
+                .then(|| super::read_path(path, format, password, now))
+                .flatten();
+            let imported = match from_path {
+                Some(read) => read?,
+                None => super::parse(&bytes, format, password, now)?,
+            };
+            (format, imported)
+        }
+        // No header, but a password: formats whose ciphertext authenticates are tried.
+        None => password
+            .and_then(|password| super::open_unrecognised(&bytes, password, now))
+            .ok_or(ImportError::UnsupportedFormat)?,
     };
     Ok(Outcome {
         kind: InputKind::Format(format),

@@ -14,12 +14,33 @@ use base64::Engine as _;
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use super::js;
-use super::{Format, ImportError, Imported, MAX_INPUT_LEN, Skipped, crypto};
+use super::registry::{Confidence, Probe, Spec};
+use super::{Format, ImportError, Imported, MAX_INPUT_LEN, Skipped, crypto, entry, js};
 use crate::account::{Account, Algorithm, Kind};
 use crate::secret::Secret;
 
 const FORMAT: Format = Format::Steam;
+
+pub(crate) const SPEC: Spec = Spec {
+    name: "steam",
+    aliases: &["steam-guard", "sda", "steam-desktop-authenticator", "mafile"],
+    display_name: "Steam Guard",
+    source: "the Steam app's `Steamguard-<steamid>` file (rooted Android; current and older shape); \
+Steam Desktop Authenticator `.maFile`s and their `manifest.json`, plain or encrypted with the passkey",
+    fixtures: "steam",
+    detect,
+    parse,
+    read_path: Some(parse_at),
+    authenticated: false,
+};
+
+fn detect(probe: &Probe<'_>) -> Option<Confidence> {
+    if let Some(value) = probe.json() {
+        return is_steam(value).then_some(Confidence::Certain);
+    }
+    // An encrypted `.maFile` is base64 text: only its name tells.
+    is_mafile_name(probe.lower_name()).then_some(Confidence::Fallback)
+}
 /// PBKDF2 iterations SDA uses for its passkey.
 pub const SDA_ITERATIONS: u32 = 50_000;
 /// The name SDA gives its manifest.
@@ -27,7 +48,7 @@ pub const MANIFEST_NAME: &str = "manifest.json";
 
 /// True for a Steam Guard JSON value: a `Steamguard-<id>` file, a `.maFile` or
 /// an SDA manifest.
-pub fn is_steam(value: &Value) -> bool {
+fn is_steam(value: &Value) -> bool {
     is_manifest(value)
         || value.get("shared_secret").is_some()
         || value
@@ -46,25 +67,31 @@ fn is_manifest(value: &Value) -> bool {
 }
 
 /// True when a file name is a Steam Desktop Authenticator `.maFile`.
-pub fn is_mafile_name(name: &str) -> bool {
+fn is_mafile_name(name: &str) -> bool {
     name.to_ascii_lowercase().ends_with(".mafile")
 }
 
 /// Parses a `Steamguard-<id>` file or a plain `.maFile`. An SDA manifest or an
 /// encrypted `.maFile` needs the other files of its folder: see [`parse_at`].
-pub fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported, ImportError> {
+fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported, ImportError> {
     parse_with(bytes, password, now, &|_| None)
 }
 
-/// Parses the Steam file at `path` (its bytes already read): a manifest reads
+/// Parses the Steam file at `path`: a manifest reads
 /// every `.maFile` it lists from the same folder, and an encrypted `.maFile` is
 /// decrypted with the salt and IV its folder's manifest gives.
-pub fn parse_at(
-    path: &Path,
-    bytes: &[u8],
-    password: Option<&[u8]>,
-    now: i64,
-) -> Result<Imported, ImportError> {
+pub fn parse_at(path: &Path, password: Option<&[u8]>, now: i64) -> Result<Imported, ImportError> {
+    let bytes = crate::bounded::read_file(path, MAX_INPUT_LEN as u64).map_err(|e| match e {
+        crate::bounded::ReadError::TooLarge { size, limit } => ImportError::TooLarge {
+            size: size.unwrap_or(limit.saturating_add(1)),
+            limit,
+        },
+        crate::bounded::ReadError::Io(source) => ImportError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+    })?;
+    let bytes = bytes.as_slice();
     let folder = path.parent().unwrap_or(Path::new("."));
     let read_sibling = |name: &str| -> Option<Result<Zeroizing<Vec<u8>>, String>> {
         // Only plain names: a manifest cannot send keyfob out of its folder.
@@ -153,15 +180,7 @@ fn parse_value(file: &Value, now: i64) -> Result<Imported, ImportError> {
             ));
         }
     };
-    super::check_count(accounts.len())?;
-    let mut imported = Imported::default();
-    for entry in accounts {
-        match to_account(entry, now) {
-            Ok(account) => imported.accounts.push(account),
-            Err(skipped) => imported.skipped.push(skipped),
-        }
-    }
-    Ok(imported)
+    entry::collect(accounts, |account| to_account(account, now))
 }
 
 fn parse_manifest(

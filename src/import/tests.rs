@@ -385,3 +385,41 @@ fn skipped_labels() {
     assert_eq!(Skipped::new(" ", "", "r").label(), "(unnamed)");
     assert_eq!(Skipped::new(&"x".repeat(500), "", "r").issuer.len(), 200);
 }
+
+#[test]
+fn fuzz_import_targets_come_from_the_format_list() {
+    let targets: Vec<String> = crate::fuzz_entry::targets()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    for format in Format::ALL {
+        assert!(targets.contains(&format.fuzz_target()), "{format}");
+        assert_eq!(
+            crate::fuzz_entry::import_target(&format.fuzz_target(), b"{}"),
+            Ok(())
+        );
+    }
+    assert_eq!(targets.len(), Format::COUNT + 4);
+    assert!(crate::fuzz_entry::import_target("import_nothing", b"{}").is_err());
+}
+
+#[test]
+fn the_surest_detector_wins_and_the_list_order_breaks_ties() {
+    // A CSV header (certain) beats migration lines (likely) further down.
+    let csv = b"name,login_totp\nx,otpauth-migration://offline?data=AA\n";
+    assert_eq!(detect(csv, None), Some(Format::BitwardenCsv));
+    // Migration lines (likely) beat a plain otpauth list (fallback).
+    let mixed = b"otpauth://totp/a?secret=JBSWY3DPEHPK3PXP\notpauth-migration://offline?data=AA\n";
+    assert_eq!(detect(mixed, None), Some(Format::GoogleMigration));
+    // Ente's codeDisplay (likely) beats the plain list; with a migration line
+    // too, both are likely and Google comes first in the list.
+    let ente = b"otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&codeDisplay=%7B%7D\n";
+    assert_eq!(detect(ente, None), Some(Format::Ente));
+    let both = [ente.as_slice(), b"otpauth-migration://offline?data=AA\n"].concat();
+    assert_eq!(detect(&both, None), Some(Format::GoogleMigration));
+    // JSON is never read as lines of text.
+    assert_eq!(
+        detect(b"[\"otpauth://totp/a?secret=JBSWY3DPEHPK3PXP\"]", None),
+        None
+    );
+}

@@ -1,12 +1,31 @@
 //! Plain text with one `otpauth://` URI per line: WinAuth, Aegis's URI export,
 //! Authenticator Plus's `Accounts.txt`, and Ente Auth's plain export (whose
-//! `codeDisplay` parameter carries tags, read here too). Google migration lines
-//! met in such a file are decoded as well.
+//! `codeDisplay` parameter carries tags, read here too; see [`super::ente`]).
+//! Google migration lines met in such a file are decoded as well.
 
 use serde_json::Value;
 
+use super::registry::{Confidence, Probe, Spec};
 use super::{Format, ImportError, Imported, Skipped, google_migration};
 use crate::uri;
+
+pub(crate) const SPEC: Spec = Spec {
+    name: "otpauth",
+    aliases: &["uri", "uris", "text", "txt", "winauth", "otpauth-list"],
+    display_name: "otpauth URI list",
+    source: "plain text, one `otpauth://` URI per line (WinAuth, Aegis URI export, …)",
+    fixtures: "otpauth",
+    detect,
+    parse: |bytes, _, now| parse(super::text(bytes, Format::OtpauthList)?, Format::OtpauthList, now),
+    read_path: None,
+    authenticated: false,
+};
+
+fn detect(probe: &Probe<'_>) -> Option<Confidence> {
+    probe
+        .has_line_starting("otpauth://")
+        .then_some(Confidence::Fallback)
+}
 
 /// Parses the lines. Blank lines and `#` comments are ignored; a line that is
 /// not a usable URI becomes a [`Skipped`] entry.
@@ -30,10 +49,7 @@ pub fn parse(text: &str, format: Format, now: i64) -> Result<Imported, ImportErr
             }
             continue;
         }
-        match parse_line(line, now) {
-            Ok(account) => imported.accounts.push(account),
-            Err(skipped) => imported.skipped.push(skipped),
-        }
+        imported.push(parse_line(line, now));
     }
     if seen == 0 {
         return Err(ImportError::malformed(

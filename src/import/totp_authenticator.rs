@@ -13,12 +13,39 @@ use data_encoding::HEXLOWER_PERMISSIVE;
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use super::js;
-use super::{Format, ImportError, Imported, Skipped, crypto};
+use super::registry::{Confidence, Probe, Spec};
+use super::{Format, ImportError, Imported, Skipped, android_prefs, crypto, entry, js};
 use crate::account::{Account, Algorithm, Kind};
 use crate::secret::Secret;
 
 const FORMAT: Format = Format::TotpAuthenticator;
+
+pub(crate) const SPEC: Spec = Spec {
+    name: "totp-authenticator",
+    aliases: &[],
+    display_name: "TOTP Authenticator",
+    source: "encrypted `.bin` backup, or `TOTP_Authenticator_Preferences.xml` (rooted Android)",
+    fixtures: "totp-authenticator",
+    detect,
+    parse,
+    read_path: None,
+    authenticated: false,
+};
+
+fn detect(probe: &Probe<'_>) -> Option<Confidence> {
+    if let Some(prefs) = probe.android_prefs() {
+        return prefs.contains(PREFS_KEY).then_some(Confidence::Certain);
+    }
+    let raw = ciphertext(probe.bytes())?;
+    if decrypt(&raw, DEFAULT_PASSWORD).is_some() {
+        return Some(Confidence::Certain);
+    }
+    // Encrypted under the user's password: base64 of AES blocks, and the name.
+    probe
+        .lower_name()
+        .ends_with(".bin")
+        .then_some(Confidence::Fallback)
+}
 /// The password the app encrypts with when the user set none.
 pub const DEFAULT_PASSWORD: &[u8] = b"TotpAuthenticator";
 /// The preferences string holding the entry list.
@@ -34,16 +61,6 @@ fn ciphertext(bytes: &[u8]) -> Option<Vec<u8>> {
     (raw.len() >= 16 && raw.len().is_multiple_of(16)).then_some(raw)
 }
 
-/// True when the bytes are a TOTP Authenticator backup made without a password
-/// (it opens with the app's built-in one), or base64 text of whole AES blocks in
-/// a file whose name says it is one (`.bin`).
-pub fn looks_like_backup(bytes: &[u8], lower_name: &str) -> bool {
-    let Some(raw) = ciphertext(bytes) else {
-        return false;
-    };
-    lower_name.ends_with(".bin") || decrypt(&raw, DEFAULT_PASSWORD).is_some()
-}
-
 fn decrypt(raw: &[u8], password: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
     let key = crypto::sha256(password);
     let plain = crypto::aes_cbc_open(key.as_ref(), &[0u8; 16], raw)?;
@@ -52,16 +69,11 @@ fn decrypt(raw: &[u8], password: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
     (plain.get(start) == Some(&b'{')).then_some(plain)
 }
 
-/// True for the app's preferences XML holding the entry list.
-pub fn looks_like_prefs(text: &str) -> bool {
-    super::android_prefs::looks_like_prefs(text) && text.contains(PREFS_KEY)
-}
-
 /// Parses a `.bin` backup (the built-in password is tried, then `password`) or
 /// the preferences XML.
-pub fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported, ImportError> {
-    if super::text(bytes, FORMAT).is_ok_and(looks_like_prefs) {
-        let prefs = super::android_prefs::Prefs::parse(bytes, FORMAT)?;
+fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported, ImportError> {
+    if super::text(bytes, FORMAT).is_ok_and(android_prefs::looks_like) {
+        let prefs = android_prefs::parse(bytes, FORMAT)?;
         let list = prefs.string(PREFS_KEY).ok_or_else(|| {
             ImportError::malformed(FORMAT, format!("the preferences have no '{PREFS_KEY}'"))
         })?;
@@ -88,20 +100,12 @@ pub fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported
 }
 
 /// Parses the entry list (JSON text), as kept in the backup and the preferences.
-pub fn parse_list(list: &str, now: i64) -> Result<Imported, ImportError> {
+fn parse_list(list: &str, now: i64) -> Result<Imported, ImportError> {
     let entries = super::json(list.as_bytes(), FORMAT)?;
     let entries = entries
         .as_array()
         .ok_or_else(|| ImportError::malformed(FORMAT, "the entry list is not a list"))?;
-    super::check_count(entries.len())?;
-    let mut imported = Imported::default();
-    for entry in entries {
-        match to_account(entry, now) {
-            Ok(account) => imported.accounts.push(account),
-            Err(skipped) => imported.skipped.push(skipped),
-        }
-    }
-    Ok(imported)
+    entry::collect(entries, |item| to_account(item, now))
 }
 
 fn to_account(entry: &Value, now: i64) -> Result<Account, Skipped> {

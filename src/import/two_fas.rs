@@ -9,12 +9,31 @@ use std::collections::HashMap;
 use base64::Engine as _;
 use serde_json::Value;
 
-use super::js;
-use super::{Format, ImportError, Imported, Skipped, crypto};
-use crate::account::{Account, Algorithm, Kind};
+use super::registry::{Confidence, Probe, Spec};
+use super::{Format, ImportError, Imported, Skipped, crypto, entry, js};
+use crate::account::Account;
 use crate::secret::Secret;
 
 const FORMAT: Format = Format::TwoFas;
+
+pub(crate) const SPEC: Spec = Spec {
+    name: "2fas",
+    aliases: &["two-fas"],
+    display_name: "2FAS",
+    source: "backup (`*.2fas`), schema 1 to 4, plain or encrypted",
+    fixtures: "2fas",
+    detect,
+    parse,
+    read_path: None,
+    authenticated: false,
+};
+
+fn detect(probe: &Probe<'_>) -> Option<Confidence> {
+    let file = probe.json()?;
+    (file.get("schemaVersion").is_some()
+        && (file.get("services").is_some() || file.get("servicesEncrypted").is_some()))
+    .then_some(Confidence::Certain)
+}
 /// PBKDF2 iterations 2FAS uses.
 pub const ITERATIONS: u32 = 10_000;
 
@@ -49,15 +68,7 @@ pub fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported
             .map(Vec::as_slice)
             .ok_or_else(|| ImportError::malformed(FORMAT, "decrypted services are not a list"))?
     };
-    super::check_count(services.len())?;
-    let mut imported = Imported::default();
-    for service in services {
-        match to_account(service, &groups, now) {
-            Ok(account) => imported.accounts.push(account),
-            Err(skipped) => imported.skipped.push(skipped),
-        }
-    }
-    Ok(imported)
+    entry::collect(services, |service| to_account(service, &groups, now))
 }
 
 fn decrypt(blob: &str, password: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>, ImportError> {
@@ -93,29 +104,24 @@ fn to_account(service: &Value, groups: &HashMap<&str, &str>, now: i64) -> Result
         name = js::str(otp, "label");
     }
     let skip = |reason: String| Skipped::new(issuer, name, reason);
-    let token_type = js::str(otp, "tokenType").to_ascii_uppercase();
-    let kind = match token_type.as_str() {
-        "" | "TOTP" => Kind::Totp {
-            period: super::period_u32(js::int(otp, "period").unwrap_or(30)),
-        },
-        "HOTP" => Kind::Hotp {
-            counter: u64::try_from(js::int(otp, "counter").unwrap_or(0))
-                .map_err(|_| skip("negative HOTP counter".into()))?,
-        },
-        "STEAM" => Kind::Steam,
-        other => {
-            return Err(skip(format!(
-                "unsupported token type '{}'",
-                other.chars().take(32).collect::<String>()
-            )));
-        }
-    };
-    let algo = js::str(otp, "algorithm");
-    let algorithm = if algo.is_empty() {
-        Algorithm::Sha1
-    } else {
-        Algorithm::parse(algo).map_err(|e| skip(e.to_string()))?
-    };
+    // 2FAS has no other token types: mOTP and the rest are not its own.
+    let token_type = js::str(otp, "tokenType");
+    if !matches!(
+        token_type.to_ascii_uppercase().as_str(),
+        "" | "TOTP" | "HOTP" | "STEAM"
+    ) {
+        return Err(skip(format!(
+            "unsupported token type '{}'",
+            entry::short(&token_type.to_ascii_uppercase())
+        )));
+    }
+    let kind = entry::kind(
+        token_type,
+        js::int(otp, "period"),
+        js::int(otp, "counter"),
+    )
+    .map_err(skip)?;
+    let algorithm = entry::algorithm(js::str(otp, "algorithm")).map_err(skip)?;
     let digits = super::digits_u8(js::int(otp, "digits").unwrap_or(6));
     let secret =
         Secret::from_base32(js::str(service, "secret")).map_err(|e| skip(e.to_string()))?;
