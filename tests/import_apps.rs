@@ -463,7 +463,8 @@ fn authenticator_plus_broken_files() {
         load(rel, Format::AuthenticatorPlus, None),
         Err(ImportError::PasswordRequired)
     ));
-    // Many wrong passwords: the one-byte check passes about one in 256, the CRC catches those.
+    // Many wrong passwords: the one-byte check passes about one in 256 (here wrong-147,
+    // wrong-559 and wrong-588, computed with the fixture generator's ZipCrypto); the CRC catches those.
     for i in 0..600 {
         let password = format!("wrong-{i}");
         let result = load(rel, Format::AuthenticatorPlus, Some(password.as_bytes()));
