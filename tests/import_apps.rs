@@ -126,13 +126,21 @@ fn steam_app_files_current_and_old_shape() {
     // Keyed by steamid; read in key order.
     assert_eq!(rows(&current.accounts), vec![dave(), erin()]);
     assert!(current.skipped.is_empty());
-    let old = ok("steam/old-Steamguard-76561198000000002", Format::Steam, None);
+    let old = ok(
+        "steam/old-Steamguard-76561198000000002",
+        Format::Steam,
+        None,
+    );
     assert_eq!(rows(&old.accounts), vec![erin()]);
 }
 
 #[test]
 fn steam_desktop_authenticator_plain_mafiles_and_manifest() {
-    let one = ok("steam/sda-plain/76561198000000001.maFile", Format::Steam, None);
+    let one = ok(
+        "steam/sda-plain/76561198000000001.maFile",
+        Format::Steam,
+        None,
+    );
     assert_eq!(rows(&one.accounts), vec![dave()]);
     // The manifest reads every .maFile of its folder.
     assert_eq!(
@@ -197,7 +205,9 @@ fn steam_broken_files() {
     assert!(outcome.accounts.is_empty());
     assert_eq!(outcome.skipped.len(), 1);
     assert!(
-        outcome.skipped[0].reason.contains("which is not a file name"),
+        outcome.skipped[0]
+            .reason
+            .contains("which is not a file name"),
         "{:?}",
         outcome.skipped
     );
@@ -240,7 +250,11 @@ fn battle_net_preferences() {
 fn battle_net_broken_files() {
     let cut = load("battle-net/broken-truncated.xml", Format::BattleNet, None).unwrap_err();
     assert!(matches!(cut, ImportError::Malformed { .. }), "{cut:?}");
-    let bad = ok("battle-net/broken-secret-not-hex.xml", Format::BattleNet, None);
+    let bad = ok(
+        "battle-net/broken-secret-not-hex.xml",
+        Format::BattleNet,
+        None,
+    );
     assert!(bad.accounts.is_empty());
     assert_eq!(
         skipped(&bad),
@@ -387,7 +401,10 @@ fn totp_authenticator_broken_files() {
     )
     .unwrap_err();
     assert!(
-        matches!(flipped, ImportError::WrongPassword | ImportError::Malformed { .. }),
+        matches!(
+            flipped,
+            ImportError::WrongPassword | ImportError::Malformed { .. }
+        ),
         "{flipped:?}"
     );
     let cut = load(
@@ -551,13 +568,21 @@ fn ente_encrypted_broken_files() {
         Err(ImportError::WrongPassword)
     ));
     assert!(matches!(
-        load("ente/broken-encrypted-flipped.txt", Format::Ente, Some(PASSWORD)),
+        load(
+            "ente/broken-encrypted-flipped.txt",
+            Format::Ente,
+            Some(PASSWORD)
+        ),
         Err(ImportError::WrongPassword)
     ));
     let cut = parse(&truncated(&bytes(rel)), Format::Ente, Some(PASSWORD), NOW).unwrap_err();
     malformed(&cut, "truncated JSON");
     assert!(matches!(
-        load("ente/broken-encrypted-version-2.txt", Format::Ente, Some(PASSWORD)),
+        load(
+            "ente/broken-encrypted-version-2.txt",
+            Format::Ente,
+            Some(PASSWORD)
+        ),
         Err(ImportError::UnsupportedVersion { version: 2, .. })
     ));
     assert!(matches!(
@@ -579,7 +604,10 @@ fn a_headerless_andotp_backup_opens_with_the_password_when_nothing_recognises_it
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("backup.bin");
     std::fs::write(&file, bytes("andotp/old-scheme.json.aes")).unwrap();
-    assert_eq!(keyfob::import::detect(&std::fs::read(&file).unwrap(), Some("backup.bin")), None);
+    assert_eq!(
+        keyfob::import::detect(&std::fs::read(&file).unwrap(), Some("backup.bin")),
+        None
+    );
     let read = |password: Option<&[u8]>| {
         let credentials = Credentials {
             password: password.map(|p| Zeroizing::new(p.to_vec())),
@@ -588,7 +616,10 @@ fn a_headerless_andotp_backup_opens_with_the_password_when_nothing_recognises_it
         read_input(&file, None, &credentials, NOW)
     };
     let outcome = read(Some(PASSWORD)).unwrap();
-    assert_eq!(outcome.kind, keyfob::import::session::InputKind::Format(Format::AndOtp));
+    assert_eq!(
+        outcome.kind,
+        keyfob::import::session::InputKind::Format(Format::AndOtp)
+    );
     let expected = ok("andotp/old-scheme.json.aes", Format::AndOtp, Some(PASSWORD));
     assert_eq!(rows(&outcome.accounts), rows(&expected.accounts));
     assert!(!outcome.accounts.is_empty());

@@ -1021,36 +1021,87 @@ const DETECTION: &[(&str, Option<Format>)] = &[
     ("garbage.bin", None),
     // Issue 16, second half (their imports are checked in tests/import_apps.rs).
     ("steam/Steamguard-76561198000000001", Some(Format::Steam)),
-    ("steam/old-Steamguard-76561198000000002", Some(Format::Steam)),
-    ("steam/sda-plain/76561198000000001.maFile", Some(Format::Steam)),
-    ("steam/sda-plain/76561198000000002.maFile", Some(Format::Steam)),
+    (
+        "steam/old-Steamguard-76561198000000002",
+        Some(Format::Steam),
+    ),
+    (
+        "steam/sda-plain/76561198000000001.maFile",
+        Some(Format::Steam),
+    ),
+    (
+        "steam/sda-plain/76561198000000002.maFile",
+        Some(Format::Steam),
+    ),
     ("steam/sda-plain/manifest.json", Some(Format::Steam)),
-    ("steam/sda-encrypted/76561198000000001.maFile", Some(Format::Steam)),
-    ("steam/sda-encrypted/76561198000000002.maFile", Some(Format::Steam)),
+    (
+        "steam/sda-encrypted/76561198000000001.maFile",
+        Some(Format::Steam),
+    ),
+    (
+        "steam/sda-encrypted/76561198000000002.maFile",
+        Some(Format::Steam),
+    ),
     ("steam/sda-encrypted/manifest.json", Some(Format::Steam)),
-    ("steam/broken-flipped/76561198000000001.maFile", Some(Format::Steam)),
+    (
+        "steam/broken-flipped/76561198000000001.maFile",
+        Some(Format::Steam),
+    ),
     ("steam/broken-flipped/manifest.json", Some(Format::Steam)),
     ("steam/broken-escape/manifest.json", Some(Format::Steam)),
     ("steam/broken-truncated.maFile", Some(Format::Steam)),
-    ("battle-net/com.blizzard.messenger.authenticator_preferences.xml", Some(Format::BattleNet)),
-    ("battle-net/broken-secret-not-hex.xml", Some(Format::BattleNet)),
+    (
+        "battle-net/com.blizzard.messenger.authenticator_preferences.xml",
+        Some(Format::BattleNet),
+    ),
+    (
+        "battle-net/broken-secret-not-hex.xml",
+        Some(Format::BattleNet),
+    ),
     ("battle-net/broken-truncated.xml", None),
     ("duo/accounts.json", Some(Format::Duo)),
     ("duo/broken-truncated.json", None),
-    ("totp-authenticator/backup-password.bin", Some(Format::TotpAuthenticator)),
-    ("totp-authenticator/backup-no-password.bin", Some(Format::TotpAuthenticator)),
-    ("totp-authenticator/TOTP_Authenticator_Preferences.xml", Some(Format::TotpAuthenticator)),
-    ("totp-authenticator/broken-flipped.bin", Some(Format::TotpAuthenticator)),
-    ("totp-authenticator/broken-truncated.bin", Some(Format::TotpAuthenticator)),
-    ("authenticator-plus/authplus.zip", Some(Format::AuthenticatorPlus)),
-    ("authenticator-plus/plain.zip", Some(Format::AuthenticatorPlus)),
-    ("authenticator-plus/broken-flipped.zip", Some(Format::AuthenticatorPlus)),
+    (
+        "totp-authenticator/backup-password.bin",
+        Some(Format::TotpAuthenticator),
+    ),
+    (
+        "totp-authenticator/backup-no-password.bin",
+        Some(Format::TotpAuthenticator),
+    ),
+    (
+        "totp-authenticator/TOTP_Authenticator_Preferences.xml",
+        Some(Format::TotpAuthenticator),
+    ),
+    (
+        "totp-authenticator/broken-flipped.bin",
+        Some(Format::TotpAuthenticator),
+    ),
+    (
+        "totp-authenticator/broken-truncated.bin",
+        Some(Format::TotpAuthenticator),
+    ),
+    (
+        "authenticator-plus/authplus.zip",
+        Some(Format::AuthenticatorPlus),
+    ),
+    (
+        "authenticator-plus/plain.zip",
+        Some(Format::AuthenticatorPlus),
+    ),
+    (
+        "authenticator-plus/broken-flipped.zip",
+        Some(Format::AuthenticatorPlus),
+    ),
     ("authenticator-plus/broken-no-accounts.zip", None),
     ("authenticator-plus/broken-truncated.zip", None),
     ("ente/encrypted-export.txt", Some(Format::Ente)),
     ("ente/broken-encrypted-flipped.txt", Some(Format::Ente)),
     ("ente/broken-encrypted-version-2.txt", Some(Format::Ente)),
-    ("ente/broken-encrypted-absurd-memory.txt", Some(Format::Ente)),
+    (
+        "ente/broken-encrypted-absurd-memory.txt",
+        Some(Format::Ente),
+    ),
     ("ente/broken-encrypted-truncated.txt", None),
 ];
 
