@@ -213,7 +213,7 @@ fn from_overrides_detection() {
     let env = source_env();
     init(&env);
     // An old-scheme andOTP backup has no header; under another name nothing tells
-    // without a password (with one, the authenticated formats are tried: tests/import_apps.rs).
+    // without a password (with one, the authenticated formats are tried: tests/import_formats.rs).
     fixture(&env, "andotp/old-scheme.json.aes", "phone-backup.bin");
     let (ok, _, err) = import(&env, &["phone-backup.bin"]);
     assert!(!ok);

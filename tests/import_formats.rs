@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use keyfob::import::microsoft_authenticator::{
     ENCRYPTED_REASON, PUSH_ONLY_REASON, parse_microsoft_authenticator_at,
 };
-use keyfob::import::session::missing_batches;
+use keyfob::import::session::{Credentials, InputError, InputKind, missing_batches, read_input};
 use keyfob::import::{Format, ImportError, Imported, MAX_ENTRIES, MAX_INPUT_LEN, detect, parse};
 use keyfob::{Account, Algorithm, Kind};
 
@@ -716,7 +716,7 @@ fn ente_plain_text_export() {
 
 #[test]
 fn ente_encrypted_export_with_random_data_is_a_wrong_password() {
-    // Read since issue 16 (tests/import_apps.rs); random ciphertext never authenticates.
+    // Read since issue 16 (ente_encrypted_export); random ciphertext never authenticates.
     assert!(matches!(
         load("ente/broken-encrypted.json", Format::Ente, Some(PASSWORD)),
         Err(ImportError::WrongPassword)
@@ -1019,7 +1019,7 @@ const DETECTION: &[(&str, Option<Format>)] = &[
         Some(Format::AuthenticatorPro),
     ),
     ("garbage.bin", None),
-    // Issue 16, second half (their imports are checked in tests/import_apps.rs).
+    // Issue 16, second half (their imports are checked at the end of this file).
     ("steam/Steamguard-76561198000000001", Some(Format::Steam)),
     (
         "steam/old-Steamguard-76561198000000002",
@@ -1353,5 +1353,405 @@ fn format_names_and_aliases_are_unique() {
             assert!(!seen.contains(&key), "'{name}' names two formats");
             seen.push(key);
         }
+    }
+}
+
+// ------------------------------------------------------------------ Issue 16, second half:
+// Steam Guard, Battle.net, Duo Mobile, TOTP Authenticator, Authenticator Plus, Ente's
+// encrypted export and header-less andOTP backups (scripts/fixtures/<app>.py).
+
+/// Reads a fixture the way `keyfob import` does (by path, so a file's companions are
+/// found), with `password` as the source password.
+fn read_as_import(
+    path: &std::path::Path,
+    password: Option<&[u8]>,
+) -> Result<keyfob::import::session::Outcome, InputError> {
+    let credentials = Credentials {
+        password: password.map(|p| zeroize::Zeroizing::new(p.to_vec())),
+        ..Credentials::default()
+    };
+    read_input(path, None, &credentials, NOW)
+}
+
+fn read_rows(rel: &str, password: Option<&[u8]>) -> Result<Vec<Row>, InputError> {
+    read_as_import(&fixture_path(rel), password).map(|o| rows(&o.accounts))
+}
+
+const ERIN: &str = "ZDE4VS6MZXHM7UGR2LJ5JVOW27MNTWW3";
+
+fn erin() -> Row {
+    row("Steam", "erin", ERIN, Algorithm::Sha1, 5, Kind::Steam)
+}
+
+#[test]
+fn steam_app_files_current_and_old_shape() {
+    // Keyed by steamid, read in key order.
+    let current = ok("steam/Steamguard-76561198000000001", Format::Steam, None);
+    assert_eq!(rows(&current.accounts), vec![steam(), erin()]);
+    assert!(current.skipped.is_empty());
+    let old = ok(
+        "steam/old-Steamguard-76561198000000002",
+        Format::Steam,
+        None,
+    );
+    assert_eq!(rows(&old.accounts), vec![erin()]);
+}
+
+#[test]
+fn steam_desktop_authenticator_plain_mafiles_and_manifest() {
+    let one = ok(
+        "steam/sda-plain/76561198000000001.maFile",
+        Format::Steam,
+        None,
+    );
+    assert_eq!(rows(&one.accounts), vec![steam()]);
+    // The manifest reads every .maFile of its folder.
+    assert_eq!(
+        read_rows("steam/sda-plain/manifest.json", None).unwrap(),
+        vec![steam(), erin()]
+    );
+}
+
+#[test]
+fn steam_desktop_authenticator_encrypted_with_its_passkey() {
+    assert_eq!(
+        read_rows("steam/sda-encrypted/manifest.json", Some(PASSWORD)).unwrap(),
+        vec![steam(), erin()]
+    );
+    // One encrypted .maFile on its own: the manifest beside it gives salt and IV.
+    let lone = "steam/sda-encrypted/76561198000000002.maFile";
+    assert_eq!(read_rows(lone, Some(PASSWORD)).unwrap(), vec![erin()]);
+    for rel in ["steam/sda-encrypted/manifest.json", lone] {
+        let err = read_rows(rel, None).unwrap_err();
+        assert!(err.needs_password(), "{rel}: {err:?}");
+        let err = read_rows(rel, Some(b"wrong-password")).unwrap_err();
+        assert!(
+            matches!(err, InputError::Import(ImportError::WrongPassword)),
+            "{rel}: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn steam_broken_files() {
+    malformed(
+        &err("steam/broken-truncated.maFile", Format::Steam, None),
+        "truncated JSON",
+    );
+    let flipped = read_rows(
+        "steam/broken-flipped/76561198000000001.maFile",
+        Some(PASSWORD),
+    );
+    assert!(
+        matches!(flipped, Err(InputError::Import(ImportError::WrongPassword))),
+        "{flipped:?}"
+    );
+    // A manifest cannot make keyfob read outside its folder: the entry is named.
+    let escape = read_as_import(&fixture_path("steam/broken-escape/manifest.json"), None).unwrap();
+    assert!(escape.accounts.is_empty());
+    assert_eq!(escape.skipped.len(), 1);
+    assert!(
+        escape.skipped[0]
+            .reason
+            .contains("which is not a file name"),
+        "{:?}",
+        escape.skipped
+    );
+    // An encrypted .maFile without its manifest.
+    let dir = tempfile::tempdir().unwrap();
+    let lone = dir.path().join("76561198000000001.maFile");
+    std::fs::write(
+        &lone,
+        fixture("steam/sda-encrypted/76561198000000001.maFile"),
+    )
+    .unwrap();
+    match read_as_import(&lone, Some(PASSWORD)) {
+        Err(InputError::Import(e)) => malformed(&e, "no manifest.json is beside it"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn battle_net_preferences() {
+    let imported = ok(
+        "battle-net/com.blizzard.messenger.authenticator_preferences.xml",
+        Format::BattleNet,
+        None,
+    );
+    assert_eq!(
+        rows(&imported.accounts),
+        vec![row(
+            "Battle.net",
+            "US-2211-2050-3346",
+            "FAUSUKZMFUXC6MBRGIZTINJWG44DSOR3",
+            Algorithm::Sha1,
+            8,
+            Kind::Totp { period: 30 },
+        )]
+    );
+    assert!(imported.skipped.is_empty());
+}
+
+#[test]
+fn battle_net_broken_files() {
+    let cut = err("battle-net/broken-truncated.xml", Format::BattleNet, None);
+    assert!(matches!(cut, ImportError::Malformed { .. }), "{cut:?}");
+    let bad = ok(
+        "battle-net/broken-secret-not-hex.xml",
+        Format::BattleNet,
+        None,
+    );
+    assert!(bad.accounts.is_empty());
+    assert_eq!(
+        skipped(&bad),
+        vec![skip(
+            "Battle.net",
+            "US-2211-2050-3346",
+            "the unmasked secret is not hex"
+        )]
+    );
+}
+
+#[test]
+fn duo_mobile_accounts() {
+    let imported = ok("duo/accounts.json", Format::Duo, None);
+    assert_eq!(
+        rows(&imported.accounts),
+        vec![
+            row(
+                "",
+                "GitHub",
+                A,
+                Algorithm::Sha1,
+                6,
+                Kind::Totp { period: 30 }
+            ),
+            row("", "Bank", B, Algorithm::Sha1, 6, Kind::Hotp { counter: 7 }),
+        ]
+    );
+    let push_only = keyfob::import::duo::PUSH_ONLY_REASON;
+    assert!(push_only.contains("cannot be moved"));
+    assert_eq!(
+        skipped(&imported),
+        vec![skip("", "Acme University", push_only)]
+    );
+}
+
+#[test]
+fn duo_mobile_broken_files() {
+    malformed(
+        &err("duo/broken-truncated.json", Format::Duo, None),
+        "truncated JSON",
+    );
+    let not_list = parse(b"{\"name\": 1}", Format::Duo, None, NOW).unwrap_err();
+    malformed(&not_list, "not a list of accounts");
+}
+
+fn totp_authenticator_expected(imported: &Imported) {
+    assert_eq!(
+        rows(&imported.accounts),
+        vec![
+            github(),
+            row(
+                "Example Corp",
+                "bob",
+                B,
+                Algorithm::Sha1,
+                8,
+                Kind::Totp { period: 60 }
+            ),
+            row(
+                "Bank",
+                "carol",
+                C,
+                Algorithm::Sha1,
+                6,
+                Kind::Totp { period: 30 }
+            ),
+        ]
+    );
+    assert_eq!(
+        skipped(imported),
+        vec![skip("Odd", "base 8", "unknown key encoding 'base 8'")]
+    );
+}
+
+#[test]
+fn totp_authenticator_backups_and_preferences() {
+    let rel = "totp-authenticator/backup-password.bin";
+    totp_authenticator_expected(&ok(rel, Format::TotpAuthenticator, Some(PASSWORD)));
+    // A backup made without a password opens with the app's built-in one.
+    let without = "totp-authenticator/backup-no-password.bin";
+    totp_authenticator_expected(&ok(without, Format::TotpAuthenticator, None));
+    let prefs = "totp-authenticator/TOTP_Authenticator_Preferences.xml";
+    totp_authenticator_expected(&ok(prefs, Format::TotpAuthenticator, None));
+}
+
+#[test]
+fn totp_authenticator_broken_files() {
+    let rel = "totp-authenticator/backup-password.bin";
+    let format = Format::TotpAuthenticator;
+    assert!(matches!(
+        err(rel, format, None),
+        ImportError::PasswordRequired
+    ));
+    let wrong = err(rel, format, Some(b"wrong-password"));
+    assert!(matches!(wrong, ImportError::WrongPassword), "{wrong:?}");
+    let flipped = err(
+        "totp-authenticator/broken-flipped.bin",
+        format,
+        Some(PASSWORD),
+    );
+    assert!(
+        matches!(
+            flipped,
+            ImportError::WrongPassword | ImportError::Malformed { .. }
+        ),
+        "{flipped:?}"
+    );
+    let cut = err(
+        "totp-authenticator/broken-truncated.bin",
+        format,
+        Some(PASSWORD),
+    );
+    assert!(matches!(cut, ImportError::WrongPassword), "{cut:?}");
+    malformed(
+        &parse(b"not base64 !!", format, None, NOW).unwrap_err(),
+        "not base64 text of AES blocks",
+    );
+}
+
+#[test]
+fn authenticator_plus_zipcrypto_backup() {
+    for (rel, password) in [
+        ("authenticator-plus/authplus.zip", Some(PASSWORD)),
+        ("authenticator-plus/plain.zip", None),
+    ] {
+        let imported = ok(rel, Format::AuthenticatorPlus, password);
+        assert_eq!(
+            rows(&imported.accounts),
+            vec![github(), example(), bank()],
+            "{rel}"
+        );
+        assert!(imported.skipped.is_empty(), "{rel}");
+    }
+}
+
+#[test]
+fn authenticator_plus_broken_files() {
+    let rel = "authenticator-plus/authplus.zip";
+    let format = Format::AuthenticatorPlus;
+    assert!(matches!(
+        err(rel, format, None),
+        ImportError::PasswordRequired
+    ));
+    // Many wrong passwords: ZipCrypto's one-byte check passes about one in 256 (here
+    // wrong-147, wrong-559 and wrong-588, computed with the fixture generator's
+    // ZipCrypto); the entry's CRC-32 catches those.
+    for i in 0..600 {
+        let password = format!("wrong-{i}");
+        let result = parse(&fixture(rel), format, Some(password.as_bytes()), NOW);
+        assert!(
+            matches!(result, Err(ImportError::WrongPassword)),
+            "'{password}': {result:?}"
+        );
+    }
+    let flipped = err(
+        "authenticator-plus/broken-flipped.zip",
+        format,
+        Some(PASSWORD),
+    );
+    assert!(matches!(flipped, ImportError::WrongPassword), "{flipped:?}");
+    let cut = err(
+        "authenticator-plus/broken-truncated.zip",
+        format,
+        Some(PASSWORD),
+    );
+    malformed(&cut, "not a readable zip archive");
+    let other = err(
+        "authenticator-plus/broken-no-accounts.zip",
+        format,
+        Some(PASSWORD),
+    );
+    malformed(&other, "no Accounts.txt");
+}
+
+#[test]
+fn ente_encrypted_export() {
+    let imported = ok("ente/encrypted-export.txt", Format::Ente, Some(PASSWORD));
+    assert_eq!(rows(&imported.accounts), vec![github(), example(), bank()]);
+    assert_eq!(
+        tags(&imported),
+        vec![
+            vec!["work".to_string()],
+            vec![],
+            vec!["money".to_string(), "home".to_string()]
+        ]
+    );
+}
+
+#[test]
+fn ente_encrypted_broken_files() {
+    let rel = "ente/encrypted-export.txt";
+    assert!(matches!(
+        err(rel, Format::Ente, None),
+        ImportError::PasswordRequired
+    ));
+    let wrong = err(rel, Format::Ente, Some(b"wrong-password"));
+    assert!(matches!(wrong, ImportError::WrongPassword), "{wrong:?}");
+    let flipped = err(
+        "ente/broken-encrypted-flipped.txt",
+        Format::Ente,
+        Some(PASSWORD),
+    );
+    assert!(matches!(flipped, ImportError::WrongPassword), "{flipped:?}");
+    let cut = err(
+        "ente/broken-encrypted-truncated.txt",
+        Format::Ente,
+        Some(PASSWORD),
+    );
+    malformed(&cut, "truncated JSON");
+    let version = err(
+        "ente/broken-encrypted-version-2.txt",
+        Format::Ente,
+        Some(PASSWORD),
+    );
+    assert!(
+        matches!(version, ImportError::UnsupportedVersion { version: 2, .. }),
+        "{version:?}"
+    );
+    let memory = err(
+        "ente/broken-encrypted-absurd-memory.txt",
+        Format::Ente,
+        Some(PASSWORD),
+    );
+    assert!(
+        matches!(memory, ImportError::KdfParameters { .. }),
+        "{memory:?}"
+    );
+}
+
+#[test]
+fn a_headerless_andotp_backup_opens_with_the_password_when_nothing_recognises_it() {
+    // The old scheme has no header at all; under a name that says nothing, only the
+    // password can tell, and AES-GCM cannot open under a wrong key by chance.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("backup.bin");
+    std::fs::write(&file, fixture("andotp/old-scheme.json.aes")).unwrap();
+    assert_eq!(
+        detect(&std::fs::read(&file).unwrap(), Some("backup.bin")),
+        None
+    );
+    let outcome = read_as_import(&file, Some(PASSWORD)).unwrap();
+    assert_eq!(outcome.kind, InputKind::Format(Format::AndOtp));
+    let expected = ok("andotp/old-scheme.json.aes", Format::AndOtp, Some(PASSWORD));
+    assert!(!expected.accounts.is_empty());
+    assert_eq!(rows(&outcome.accounts), rows(&expected.accounts));
+    for password in [None, Some(&b"wrong-password"[..])] {
+        let err = read_as_import(&file, password).unwrap_err();
+        assert!(
+            matches!(err, InputError::Import(ImportError::UnsupportedFormat)),
+            "{err:?}"
+        );
     }
 }
