@@ -218,6 +218,10 @@ fn from_overrides_detection() {
     let (ok, _, err) = import(&env, &["phone-backup.bin"]);
     assert!(!ok);
     assert!(err.contains("unrecognised file format"), "{err}");
+    assert!(
+        err.contains("opens with its password: --source-passphrase-file PATH)"),
+        "{err}"
+    );
     let (ok, out, _) = import(
         &env,
         &[

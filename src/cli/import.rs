@@ -238,6 +238,13 @@ pub(super) fn hint(error: &InputError, from_file: bool) -> &'static str {
         " (pass it with --source-passphrase-file PATH, or run keyfob in a terminal to be asked)"
     } else if wrong && from_file {
         " (check the first line of the --source-passphrase-file)"
+    } else if !from_file
+        && matches!(
+            error,
+            InputError::Import(keyfob::import::ImportError::UnsupportedFormat)
+        )
+    {
+        " (an encrypted backup without a header, such as an old andOTP one, opens with its password: --source-passphrase-file PATH)"
     } else {
         ""
     }
