@@ -232,10 +232,15 @@ pub struct Account {
     /// Kept by the vault from the order of [`Vault::accounts`](crate::vault::Vault::accounts).
     #[serde(default)]
     pub position: i64,
-    /// Fingerprints of the secrets this account's secret replaced (format version 2),
-    /// so a merge can tell a newer secret from a rival one. Kept by the vault.
+    /// The secrets this account's secret replaced, each as a fingerprint and the time
+    /// it was set (format version 2, see [`crate::vault::merge::secret_event`]), so a
+    /// merge can tell a newer secret from a rival one. Kept by the vault.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub superseded: Vec<String>,
+    /// For an account a merge made for a rival secret: the id of the account whose
+    /// secret it was (format version 2). A deletion of that account covers it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict_of: Option<AccountId>,
 }
 
 /// The parts of an account that change independently, each with its own change time.
@@ -453,6 +458,7 @@ impl Account {
             changed: Changed::default(),
             position: 0,
             superseded: Vec::new(),
+            conflict_of: None,
         };
         account.check_input()?;
         Ok(account)

@@ -9,11 +9,14 @@
 //! - a HOTP counter takes the larger value, whatever the times;
 //! - an account whose last change is not later than a tombstone of its id is gone; one
 //!   changed after the deletion stays (merged into the copy that deleted it, it is
-//!   reported as restored) and the tombstone goes;
+//!   reported as restored); tombstones are kept either way, until pruned after a year;
 //! - two different secrets for one account are both kept when neither replaced the other
-//!   (each account remembers fingerprints of the secrets it replaced, [`Account::superseded`]):
+//!   (each account remembers the secrets it replaced, as fingerprint and time set,
+//!   [`Account::superseded`]):
 //!   the later one keeps the id, the other becomes an account of its own with an id derived
-//!   from both and the tag `conflict`, and the report lists it;
+//!   from both and the tag `conflict` ([`Account::conflict_of`] names the first), and the
+//!   report lists it unless either copy already had that account; a conflict copy whose
+//!   account holds its secret again is dropped;
 //! - the display order is a per-account [`Account::position`] with its own change time.
 //!
 //! [`record_changes`] is the other half: it stamps what changed between two versions of a
@@ -120,6 +123,17 @@ pub fn fingerprint(secret: &Secret) -> String {
     data_encoding::HEXLOWER.encode(digest.get(..16).unwrap_or_default())
 }
 
+/// What [`Account::superseded`] records of a secret an account replaced: its
+/// [`fingerprint`] and the time it was set (`FINGERPRINT:TIME`), so that the same
+/// secret set again elsewhere later is not taken for the one replaced.
+pub fn secret_event(account: &Account) -> String {
+    format!(
+        "{}:{}",
+        fingerprint(&account.secret),
+        account.changed.token
+    )
+}
+
 /// The id of the account a secret conflict makes for the secret that lost: derived
 /// from the id and that secret, so every merge of the same copies makes the same one.
 fn conflict_id(id: &AccountId, loser: &str) -> AccountId {
@@ -169,7 +183,7 @@ pub fn record_changes(doc: &mut Document, before: Option<&Document>, now: i64) {
         }
         account.superseded.clone_from(&previous.superseded);
         if account.secret != previous.secret {
-            insert_sorted(&mut account.superseded, fingerprint(&previous.secret));
+            insert_sorted(&mut account.superseded, secret_event(previous));
         }
         if any {
             account.modified = account.modified.max(now);
@@ -177,10 +191,12 @@ pub fn record_changes(doc: &mut Document, before: Option<&Document>, now: i64) {
     }
     assign_positions(doc, &old, now);
     let present: BTreeSet<&AccountId> = doc.accounts.iter().map(|a| &a.id).collect();
+    // An id added again (from a backup, say) drops its tombstone: the new account
+    // was stamped whole at `now`, after the deletion.
     let mut tombs: BTreeMap<AccountId, i64> = doc
         .tombstones
         .drain(..)
-        .filter(|t| !present.contains(&t.id))
+        .filter(|t| old.contains_key(&t.id) || !present.contains(&t.id))
         .map(|t| (t.id, t.deleted))
         .collect();
     for (id, previous) in &old {
@@ -329,41 +345,43 @@ pub fn merge(doc: &mut Document, other: &Document) -> MergeReport {
     let ours_dead: BTreeSet<&AccountId> = doc.tombstones.iter().map(|t| &t.id).collect();
     let mut theirs: HashMap<&AccountId, &Account> =
         other.accounts.iter().map(|a| (&a.id, a)).collect();
-    let order_before: Vec<AccountId> = doc.accounts.iter().map(|a| a.id.clone()).collect();
+    let before = doc.accounts.clone();
+    let ours_ids: BTreeSet<&AccountId> = before.iter().map(|a| &a.id).collect();
+    let theirs_ids: BTreeSet<&AccountId> = other.accounts.iter().map(|a| &a.id).collect();
     let mut alive: BTreeMap<AccountId, Account> = BTreeMap::new();
     // (id of the account in conflict, its label, the account made for the other secret)
     let mut copies: Vec<(AccountId, String, Account)> = Vec::new();
+    // Gone when deleted after its last change (a conflict copy also with the
+    // account it was made from).
     let dead = |tombs: &BTreeMap<AccountId, i64>, account: &Account| {
-        tombs
-            .get(&account.id)
-            .is_some_and(|deleted| *deleted >= account.changed.latest())
+        let latest = account.changed.latest();
+        std::iter::once(&account.id)
+            .chain(&account.conflict_of)
+            .any(|id| tombs.get(id).is_some_and(|deleted| *deleted >= latest))
     };
 
-    for ours in std::mem::take(&mut doc.accounts) {
+    for ours in &before {
         let version = match theirs.remove(&ours.id) {
-            Some(other_version) => merge_pair(&ours, other_version, &mut copies),
+            Some(other_version) => merge_pair(ours, other_version, &mut copies),
             None => ours.clone(),
         };
         if dead(&tombs, &version) {
-            report.changed = true;
-            report.deleted.push(entry(&ours, Vec::new()));
+            report.deleted.push(entry(ours, Vec::new()));
             continue;
         }
         let fields: Vec<Field> = Field::ALL
             .into_iter()
-            .filter(|f| !f.same(&ours, &version))
+            .filter(|f| !f.same(ours, &version))
             .collect();
         if !fields.is_empty() {
             report.updated.push(entry(&version, fields));
         }
-        report.changed |= version != ours;
         alive.insert(version.id.clone(), version);
     }
     for other_version in &other.accounts {
         if !theirs.contains_key(&other_version.id) || dead(&tombs, other_version) {
             continue;
         }
-        report.changed = true;
         if ours_dead.contains(&other_version.id) {
             report.restored.push(entry(other_version, Vec::new()));
         } else {
@@ -373,33 +391,47 @@ pub fn merge(doc: &mut Document, other: &Document) -> MergeReport {
     }
     // The accounts secret conflicts made (a copy may meet one an earlier merge made).
     while let Some((of, label, copy)) = copies.pop() {
-        let older_than_removal = tombs.get(&of).is_some_and(|d| *d >= copy.changed.latest());
-        if older_than_removal || dead(&tombs, &copy) {
+        if dead(&tombs, &copy) {
             continue;
         }
-        report.changed = true;
-        report.conflicts.push(Conflict {
-            label,
-            kept: of,
-            copy: copy.id.clone(),
-        });
+        // A conflict either copy already holds the account for was met before.
+        if !ours_ids.contains(&copy.id) && !theirs_ids.contains(&copy.id) {
+            report.conflicts.push(Conflict {
+                label,
+                kept: of,
+                copy: copy.id.clone(),
+            });
+        }
         let version = match alive.remove(&copy.id) {
             Some(existing) => merge_pair(&existing, &copy, &mut copies),
             None => copy,
         };
         alive.insert(version.id.clone(), version);
     }
+    // A conflict copy holding the secret its account holds again adds nothing.
+    let redundant: Vec<AccountId> = alive
+        .values()
+        .filter(|copy| {
+            copy.conflict_of
+                .as_ref()
+                .and_then(|of| alive.get(of))
+                .is_some_and(|main| main.secret == copy.secret)
+        })
+        .map(|copy| copy.id.clone())
+        .collect();
+    for id in redundant {
+        alive.remove(&id);
+    }
 
     let mut accounts: Vec<Account> = alive.into_values().collect();
     accounts.sort_by(|a, b| a.position.cmp(&b.position).then_with(|| a.id.cmp(&b.id)));
-    report.changed |= accounts.iter().map(|a| &a.id).ne(order_before.iter());
-    let present: BTreeSet<&AccountId> = accounts.iter().map(|a| &a.id).collect();
+    // Tombstones stay even when their account came back: a copy made from before
+    // the deletion (or a conflict copy made from it) must still be covered.
     let tombstones: Vec<Tombstone> = tombs
         .into_iter()
-        .filter(|(id, _)| !present.contains(id))
         .map(|(id, deleted)| Tombstone { id, deleted })
         .collect();
-    report.changed |= tombstones != doc.tombstones;
+    report.changed = accounts != before || tombstones != doc.tombstones;
     doc.accounts = accounts;
     doc.tombstones = tombstones;
     let created = match (doc.meta.created, other.meta.created) {
@@ -450,25 +482,34 @@ fn token_order(account: &Account) -> (String, &'static str, Option<u32>, &'stati
 /// `copies` as an account of its own.
 fn merge_pair(a: &Account, b: &Account, copies: &mut Vec<(AccountId, String, Account)>) -> Account {
     let mut merged = a.clone();
-    let mut superseded: BTreeSet<String> =
+    let superseded: BTreeSet<String> =
         a.superseded.iter().chain(&b.superseded).cloned().collect();
     let mut token_from_b = None;
     if a.secret != b.secret {
         let (fa, fb) = (fingerprint(&a.secret), fingerprint(&b.secret));
-        if b.superseded.contains(&fa) {
-            token_from_b = Some(true);
-        } else if a.superseded.contains(&fb) {
-            token_from_b = Some(false);
+        let (b_replaced_a, a_replaced_b) = (
+            b.superseded.contains(&secret_event(a)),
+            a.superseded.contains(&secret_event(b)),
+        );
+        if b_replaced_a || a_replaced_b {
+            // One replaced the other; when each did (a secret set back to an earlier
+            // one), the later change decides.
+            let b_later = (b.changed.token, &fb) > (a.changed.token, &fa);
+            token_from_b = Some(if b_replaced_a && a_replaced_b {
+                b_later
+            } else {
+                b_replaced_a
+            });
         } else {
             let b_wins = (b.changed.token, &fb) > (a.changed.token, &fa);
             let (winner, loser, loser_fp) = if b_wins { (b, a, fa) } else { (a, b, fb) };
             let mut copy = loser.clone();
             copy.id = conflict_id(&a.id, &loser_fp);
+            copy.conflict_of = Some(a.id.clone());
             if !copy.tags.iter().any(|t| t == CONFLICT_TAG) {
                 copy.tags.push(CONFLICT_TAG.to_string());
             }
             copies.push((a.id.clone(), winner.label(), copy));
-            superseded.insert(loser_fp);
             token_from_b = Some(b_wins);
         }
     }
