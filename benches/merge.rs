@@ -88,7 +88,7 @@ fn bench(c: &mut Criterion) {
     let mut check = laptop.clone();
     let report = merge(&mut check, &stick);
     assert!(report.conflicts.is_empty());
-    assert!(report.updated.len() >= 900, "{}", report.updated.len());
+    assert!(report.updated.len() >= 800, "{}", report.updated.len());
     eprintln!(
         "merge report: {} added, {} updated, {} deleted, {} restored; {} accounts after",
         report.added.len(),

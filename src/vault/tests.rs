@@ -383,14 +383,20 @@ fn clear_errors_for_foreign_damaged_and_newer_files() {
     assert_eq!(std::fs::read(&path).unwrap(), good);
 }
 
-#[test]
-fn save_merges_changes_it_did_not_read() {
+/// A new empty vault opened twice, as two keyfobs would: (dir, path, key, first, second).
+fn opened_twice() -> (tempfile::TempDir, PathBuf, Key, Vault, Vault) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vault.age");
     let key = identity_key();
     Vault::create(&path, key.clone(), 0).unwrap();
-    let mut first = Vault::open(&path, key.clone()).unwrap();
-    let mut second = Vault::open(&path, key.clone()).unwrap();
+    let first = Vault::open(&path, key.clone()).unwrap();
+    let second = Vault::open(&path, key.clone()).unwrap();
+    (dir, path, key, first, second)
+}
+
+#[test]
+fn save_merges_changes_it_did_not_read() {
+    let (_dir, path, key, mut first, mut second) = opened_twice();
     first.accounts_mut().push(account("A"));
     first.save_at(10).unwrap();
     first.release_lock();
@@ -406,12 +412,7 @@ fn save_merges_changes_it_did_not_read() {
 
 #[test]
 fn save_refuses_a_changed_file_it_cannot_read() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault.age");
-    let key = identity_key();
-    Vault::create(&path, key.clone(), 0).unwrap();
-    let mut first = Vault::open(&path, key.clone()).unwrap();
-    let mut second = Vault::open(&path, key.clone()).unwrap();
+    let (_dir, path, _key, mut first, mut second) = opened_twice();
     first.accounts_mut().push(account("A"));
     first.set_key(identity_key());
     first.save_at(10).unwrap();
