@@ -54,7 +54,9 @@ fn changed(base: &Document, offset: usize, at: i64, tag: &str) -> Document {
         let account = &mut doc.accounts[(offset + n * 10) % ACCOUNTS];
         account.note = format!("{tag} note {n}");
         if let Kind::Hotp { counter } = account.kind {
-            account.kind = Kind::Hotp { counter: counter + 1 };
+            account.kind = Kind::Hotp {
+                counter: counter + 1,
+            };
         }
     }
     for n in 0..50 {

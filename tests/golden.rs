@@ -222,7 +222,10 @@ fn v1_vault_upgrades_on_save_and_copies_upgraded_apart_merge_cleanly() {
     let stick_doc = Vault::open(&stick, identity()).unwrap().document().clone();
     let mut merged = reopened.document().clone();
     let report = vault::merge::merge(&mut merged, &stick_doc);
-    assert!(report.conflicts.is_empty() && report.added.is_empty(), "{report:?}");
+    assert!(
+        report.conflicts.is_empty() && report.added.is_empty(),
+        "{report:?}"
+    );
     assert_eq!(merged.accounts.len(), expected().len());
     assert_eq!(merged.accounts[0].note, "laptop");
     assert_eq!(merged.accounts[1].note, "stick");

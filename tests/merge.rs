@@ -116,13 +116,23 @@ fn merge_reports_every_kind_of_change_and_leaves_the_source_alone() {
     ] {
         assert!(out.contains(line), "missing {line:?} in:\n{out}");
     }
-    assert_eq!(std::fs::read(&stick).unwrap(), source_before, "the source changed");
+    assert_eq!(
+        std::fs::read(&stick).unwrap(),
+        source_before,
+        "the source changed"
+    );
 
     let vault = Vault::open(&env.vault(), key).unwrap();
     let mut issuers: Vec<&str> = vault.accounts().iter().map(|a| a.issuer.as_str()).collect();
     issuers.sort_unstable();
     assert_eq!(issuers, ["Bank", "GitHub", "New", "Old"]);
-    let get = |issuer: &str| vault.accounts().iter().find(|a| a.issuer == issuer).unwrap();
+    let get = |issuer: &str| {
+        vault
+            .accounts()
+            .iter()
+            .find(|a| a.issuer == issuer)
+            .unwrap()
+    };
     assert_eq!(get("GitHub").note, "from the stick");
     assert_eq!(get("Bank").kind, Kind::Hotp { counter: 5 });
     assert_eq!(get("Old").note, "still in use");
@@ -130,7 +140,10 @@ fn merge_reports_every_kind_of_change_and_leaves_the_source_alone() {
     // Merging the same copy again: nothing new, and the file is not rewritten.
     let before = std::fs::read(env.vault()).unwrap();
     let out = run_merge(&env, &[stick.to_str().unwrap()]);
-    assert!(out.contains("Nothing new: the vault is unchanged."), "{out}");
+    assert!(
+        out.contains("Nothing new: the vault is unchanged."),
+        "{out}"
+    );
     assert!(out.contains("0 added, 0 updated, 0 deleted, 0 restored, 0 in conflict"));
     assert_eq!(std::fs::read(env.vault()).unwrap(), before);
 }
@@ -168,7 +181,10 @@ fn rival_secrets_are_both_kept_and_reported_as_a_conflict() {
         find(accounts, "GitHub").secret = Secret::from_base32(S3).unwrap();
     });
     let out = run_merge(&env, &[stick.to_str().unwrap()]);
-    assert!(out.contains("0 deleted, 0 restored, 1 in conflict."), "{out}");
+    assert!(
+        out.contains("0 deleted, 0 restored, 1 in conflict."),
+        "{out}"
+    );
     assert!(
         out.contains("  conflict: GitHub (alice): both copies changed its secret; both are kept"),
         "{out}"
@@ -249,10 +265,19 @@ fn a_save_merges_with_what_another_process_saved() {
     assert!(status.success());
     mine.save().unwrap();
     let merged = Vault::open(&env.vault(), env.key()).unwrap();
-    let issuers: Vec<&str> = merged.accounts().iter().map(|a| a.issuer.as_str()).collect();
+    let issuers: Vec<&str> = merged
+        .accounts()
+        .iter()
+        .map(|a| a.issuer.as_str())
+        .collect();
     assert!(issuers.contains(&"Theirs"), "{issuers:?}");
     assert_eq!(
-        merged.accounts().iter().find(|a| a.issuer == "GitHub").unwrap().note,
+        merged
+            .accounts()
+            .iter()
+            .find(|a| a.issuer == "GitHub")
+            .unwrap()
+            .note,
         "mine"
     );
     mine.release_lock();
@@ -271,7 +296,11 @@ fn a_save_merges_with_what_another_process_saved() {
         matches!(&error, VaultError::MergeConflict { accounts } if accounts == &["GitHub (alice)"]),
         "{error:?}"
     );
-    assert!(error.to_string().contains("both changed the secret of 'GitHub (alice)'"));
+    assert!(
+        error
+            .to_string()
+            .contains("both changed the secret of 'GitHub (alice)'")
+    );
     assert_eq!(std::fs::read(env.vault()).unwrap(), theirs);
     assert_eq!(
         find(mine.accounts_mut(), "GitHub").secret,

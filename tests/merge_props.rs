@@ -87,7 +87,8 @@ fn play(copies: usize, start: usize, ops: &[(usize, Op)]) -> Vec<Document> {
     let mut ids = 0u64;
     let mut base = Document::new(1);
     for n in 0..start {
-        base.accounts.push(new_account(ids, n % 2 == 1, n % SECRETS.len(), 1));
+        base.accounts
+            .push(new_account(ids, n % 2 == 1, n % SECRETS.len(), 1));
         ids += 1;
     }
     record_changes(&mut base, None, 1);
@@ -138,7 +139,9 @@ fn play(copies: usize, start: usize, ops: &[(usize, Op)]) -> Vec<Document> {
                 if let Some(i) = pick(*i)
                     && let Kind::Hotp { counter } = doc.accounts[i].kind
                 {
-                    doc.accounts[i].kind = Kind::Hotp { counter: counter + n };
+                    doc.accounts[i].kind = Kind::Hotp {
+                        counter: counter + n,
+                    };
                 }
             }
             Op::Remove(i) => {
@@ -250,7 +253,11 @@ fn agree_but_for_revived(
     right: &Document,
 ) -> Result<(), TestCaseError> {
     let revived = revived(copies);
-    let known: Vec<&AccountId> = copies.iter().flat_map(|d| &d.accounts).map(|a| &a.id).collect();
+    let known: Vec<&AccountId> = copies
+        .iter()
+        .flat_map(|d| &d.accounts)
+        .map(|a| &a.id)
+        .collect();
     let plain = |d: &Document| -> Vec<Account> {
         d.accounts
             .iter()
@@ -264,22 +271,38 @@ fn agree_but_for_revived(
             .accounts
             .iter()
             .filter(|a| !known.contains(&&a.id))
-            .filter(|a| a.conflict_of.as_ref().is_some_and(|of| !revived.contains(of)))
+            .filter(|a| {
+                a.conflict_of
+                    .as_ref()
+                    .is_some_and(|of| !revived.contains(of))
+            })
             .map(|a| (a.id.clone(), fingerprint(&a.secret)))
             .collect();
         made.sort();
         made
     };
-    prop_assert_eq!(made(left), made(right), "the accounts made for rival secrets differ");
+    prop_assert_eq!(
+        made(left),
+        made(right),
+        "the accounts made for rival secrets differ"
+    );
     for id in &revived {
         let last = deleted(copies, id).unwrap_or(i64::MIN);
         let l = left.accounts.iter().find(|a| &a.id == id);
         let r = right.accounts.iter().find(|a| &a.id == id);
-        prop_assert_eq!(l.is_some(), r.is_some(), "{:?} exists in one grouping only", id);
+        prop_assert_eq!(
+            l.is_some(),
+            r.is_some(),
+            "{:?} exists in one grouping only",
+            id
+        );
         if let (Some(l), Some(r)) = (l, r) {
             // The counter is the largest of the versions met, whatever their times: a
             // version erased by the deletion first is not met, so it is left out here.
-            for field in keyfob::account::Field::ALL.into_iter().filter(|f| *f != keyfob::account::Field::Counter) {
+            for field in keyfob::account::Field::ALL
+                .into_iter()
+                .filter(|f| *f != keyfob::account::Field::Counter)
+            {
                 let (tl, tr) = (l.changed.get(field), r.changed.get(field));
                 if tl > last && tr > last {
                     prop_assert_eq!(tl, tr);

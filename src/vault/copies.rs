@@ -128,7 +128,8 @@ mod tests {
             sync_conflicts(&vault),
             vec![
                 dir.path().join("vault (conflicted copy 2026-12-02).age"),
-                dir.path().join("vault.sync-conflict-20261202-101010-ABCDEFG.age"),
+                dir.path()
+                    .join("vault.sync-conflict-20261202-101010-ABCDEFG.age"),
             ]
         );
         assert!(sync_conflicts(&dir.path().join("missing/vault.age")).is_empty());

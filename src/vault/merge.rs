@@ -127,11 +127,7 @@ pub fn fingerprint(secret: &Secret) -> String {
 /// [`fingerprint`] and the time it was set (`FINGERPRINT:TIME`), so that the same
 /// secret set again elsewhere later is not taken for the one replaced.
 pub fn secret_event(account: &Account) -> String {
-    format!(
-        "{}:{}",
-        fingerprint(&account.secret),
-        account.changed.token
-    )
+    format!("{}:{}", fingerprint(&account.secret), account.changed.token)
 }
 
 /// The id of the account a secret conflict makes for the secret that lost: derived
@@ -247,7 +243,11 @@ fn assign_positions(doc: &mut Document, old: &HashMap<&AccountId, &Account>, now
     let positions = fill_positions(&current, &keep).unwrap_or_else(|| {
         // No room between two neighbours (or an overflow): number everything afresh.
         (1..=current.len())
-            .map(|n| i64::try_from(n).unwrap_or(i64::MAX / GAP).saturating_mul(GAP))
+            .map(|n| {
+                i64::try_from(n)
+                    .unwrap_or(i64::MAX / GAP)
+                    .saturating_mul(GAP)
+            })
             .collect()
     });
     for (account, position) in doc.accounts.iter_mut().zip(positions) {
@@ -482,8 +482,7 @@ fn token_order(account: &Account) -> (String, &'static str, Option<u32>, &'stati
 /// `copies` as an account of its own.
 fn merge_pair(a: &Account, b: &Account, copies: &mut Vec<(AccountId, String, Account)>) -> Account {
     let mut merged = a.clone();
-    let superseded: BTreeSet<String> =
-        a.superseded.iter().chain(&b.superseded).cloned().collect();
+    let superseded: BTreeSet<String> = a.superseded.iter().chain(&b.superseded).cloned().collect();
     let mut token_from_b = None;
     if a.secret != b.secret {
         let (fa, fb) = (fingerprint(&a.secret), fingerprint(&b.secret));

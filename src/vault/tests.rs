@@ -403,7 +403,11 @@ fn save_merges_changes_it_did_not_read() {
     second.accounts_mut().push(account("B"));
     second.save_at(20).unwrap();
     let on_disk = Vault::open(&path, key).unwrap();
-    let mut issuers: Vec<_> = on_disk.accounts().iter().map(|a| a.issuer.as_str()).collect();
+    let mut issuers: Vec<_> = on_disk
+        .accounts()
+        .iter()
+        .map(|a| a.issuer.as_str())
+        .collect();
     // Both were added at the end of their copy: they share a position, the ids decide.
     issuers.sort_unstable();
     assert_eq!(issuers, ["A", "B"]);
@@ -421,7 +425,11 @@ fn save_refuses_a_changed_file_it_cannot_read() {
     second.accounts_mut().push(account("B"));
     assert!(matches!(second.save_at(20), Err(VaultError::ChangedOnDisk)));
     assert_eq!(std::fs::read(&path).unwrap(), before);
-    assert_eq!(second.accounts().len(), 1, "the unsaved change is kept in memory");
+    assert_eq!(
+        second.accounts().len(),
+        1,
+        "the unsaved change is kept in memory"
+    );
 }
 
 #[test]

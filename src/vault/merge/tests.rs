@@ -201,7 +201,11 @@ fn a_deletion_wins_over_older_copies_and_loses_to_later_changes() {
     assert_eq!(issuers(&out), ["GitHub", "Bank", "Mail"]);
     assert_eq!(out.accounts[0].note, "still used");
     assert_eq!(report.restored.len(), 1);
-    assert_eq!(out.tombstones.len(), 1, "kept for copies older than the deletion");
+    assert_eq!(
+        out.tombstones.len(),
+        1,
+        "kept for copies older than the deletion"
+    );
     assert_eq!(merged(&later, &deleted).0, out);
 }
 
@@ -217,10 +221,18 @@ fn rival_secrets_are_both_kept_and_reported() {
     let (ab, report) = merged(&a, &b);
     assert_eq!(ab, merged(&b, &a).0);
     assert_eq!(ab.accounts.len(), 4);
-    let github: Vec<&Account> = ab.accounts.iter().filter(|x| x.issuer == "GitHub").collect();
+    let github: Vec<&Account> = ab
+        .accounts
+        .iter()
+        .filter(|x| x.issuer == "GitHub")
+        .collect();
     assert_eq!(github.len(), 2);
     let kept = github.iter().find(|x| x.id == doc.accounts[0].id).unwrap();
-    assert_eq!(kept.secret, Secret::from_base32(S3).unwrap(), "the later one keeps the id");
+    assert_eq!(
+        kept.secret,
+        Secret::from_base32(S3).unwrap(),
+        "the later one keeps the id"
+    );
     let copy = github.iter().find(|x| x.id != doc.accounts[0].id).unwrap();
     assert_eq!(copy.secret, Secret::from_base32(S2).unwrap());
     assert_eq!(copy.tags, [CONFLICT_TAG]);
@@ -265,7 +277,14 @@ fn every_serialised_account_field_has_a_merge_rule() {
     a.superseded = vec!["f".into()];
     a.conflict_of = Some(AccountId::from_string("x".into()));
     let json = serde_json::to_value(&a).unwrap();
-    let bookkeeping = ["id", "created", "modified", "changed", "superseded", "conflict_of"];
+    let bookkeeping = [
+        "id",
+        "created",
+        "modified",
+        "changed",
+        "superseded",
+        "conflict_of",
+    ];
     let token = ["secret", "kind", "algorithm", "digits"];
     for key in json.as_object().unwrap().keys() {
         let covered = bookkeeping.contains(&key.as_str())
@@ -274,4 +293,3 @@ fn every_serialised_account_field_has_a_merge_rule() {
         assert!(covered, "account field '{key}' has no merge rule");
     }
 }
-
