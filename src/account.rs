@@ -127,6 +127,22 @@ impl Kind {
         }
     }
 
+    /// The HOTP counter, for HOTP.
+    pub fn counter(self) -> Option<u64> {
+        match self {
+            Kind::Hotp { counter } => Some(counter),
+            Kind::Totp { .. } | Kind::Steam => None,
+        }
+    }
+
+    /// The kind with a HOTP counter of 0: the scheme and its parameters alone.
+    pub fn without_counter(self) -> Kind {
+        match self {
+            Kind::Hotp { .. } => Kind::Hotp { counter: 0 },
+            other => other,
+        }
+    }
+
     /// Short lower-case name: `totp`, `hotp` or `steam`.
     pub fn name(self) -> &'static str {
         match self {
@@ -208,6 +224,189 @@ pub struct Account {
     /// Last modification time, unix seconds.
     #[serde(default)]
     pub modified: i64,
+    /// When each field was last changed (format version 2), for merging copies.
+    /// Kept by the vault, which stamps what changed when it saves: callers leave it alone.
+    #[serde(default)]
+    pub changed: Changed,
+    /// Place in the display order (format version 2): accounts sort by it, then by id.
+    /// Kept by the vault from the order of [`Vault::accounts`](crate::vault::Vault::accounts).
+    #[serde(default)]
+    pub position: i64,
+    /// The secrets this account's secret replaced, each as a fingerprint and the time
+    /// it was set (format version 2, see [`crate::vault::merge::secret_event`]), so a
+    /// merge can tell a newer secret from a rival one. Kept by the vault.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub superseded: Vec<String>,
+    /// For an account a merge made for a rival secret: the id of the account whose
+    /// secret it was (format version 2). A deletion of that account covers it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict_of: Option<AccountId>,
+}
+
+/// The parts of an account that change independently, each with its own change time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Field {
+    /// [`Account::issuer`].
+    Issuer,
+    /// [`Account::name`].
+    Name,
+    /// What makes the codes: secret, kind (without the HOTP counter), algorithm, digits.
+    Token,
+    /// The HOTP counter.
+    Counter,
+    /// [`Account::tags`].
+    Tags,
+    /// [`Account::note`].
+    Note,
+    /// [`Account::favorite`] (the pin).
+    Favorite,
+    /// [`Account::position`] (the display order).
+    Position,
+}
+
+impl Field {
+    /// Every field, once: the registry the vault's stamping and the merge walk.
+    pub const ALL: [Field; 8] = [
+        Field::Issuer,
+        Field::Name,
+        Field::Token,
+        Field::Counter,
+        Field::Tags,
+        Field::Note,
+        Field::Favorite,
+        Field::Position,
+    ];
+
+    /// The field's name, as in [`Changed`]'s JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Issuer => "issuer",
+            Field::Name => "name",
+            Field::Token => "token",
+            Field::Counter => "counter",
+            Field::Tags => "tags",
+            Field::Note => "note",
+            Field::Favorite => "favorite",
+            Field::Position => "position",
+        }
+    }
+
+    /// Whether `a` and `b` hold the same value of this field.
+    pub fn same(self, a: &Account, b: &Account) -> bool {
+        match self {
+            Field::Issuer => a.issuer == b.issuer,
+            Field::Name => a.name == b.name,
+            Field::Token => {
+                a.secret == b.secret
+                    && a.kind.without_counter() == b.kind.without_counter()
+                    && a.algorithm == b.algorithm
+                    && a.digits == b.digits
+            }
+            Field::Counter => a.kind.counter() == b.kind.counter(),
+            Field::Tags => a.tags == b.tags,
+            Field::Note => a.note == b.note,
+            Field::Favorite => a.favorite == b.favorite,
+            Field::Position => a.position == b.position,
+        }
+    }
+
+    /// Copies this field's value from `from` into `into`. The token keeps `into`'s
+    /// HOTP counter when both count; [`Field::Counter`] copies the counter only.
+    pub fn copy(self, into: &mut Account, from: &Account) {
+        match self {
+            Field::Issuer => into.issuer.clone_from(&from.issuer),
+            Field::Name => into.name.clone_from(&from.name),
+            Field::Token => {
+                into.secret = from.secret.clone();
+                into.algorithm = from.algorithm;
+                into.digits = from.digits;
+                into.kind = match (from.kind, into.kind.counter()) {
+                    (Kind::Hotp { .. }, Some(counter)) => Kind::Hotp { counter },
+                    (kind, _) => kind,
+                };
+            }
+            Field::Counter => {
+                if let (Kind::Hotp { .. }, Some(counter)) = (into.kind, from.kind.counter()) {
+                    into.kind = Kind::Hotp { counter };
+                }
+            }
+            Field::Tags => into.tags.clone_from(&from.tags),
+            Field::Note => into.note.clone_from(&from.note),
+            Field::Favorite => into.favorite = from.favorite,
+            Field::Position => into.position = from.position,
+        }
+    }
+}
+
+/// When each [`Field`] of an account was last changed (unix seconds; 0 = never recorded).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Changed {
+    /// [`Field::Issuer`].
+    pub issuer: i64,
+    /// [`Field::Name`].
+    pub name: i64,
+    /// [`Field::Token`].
+    pub token: i64,
+    /// [`Field::Counter`].
+    pub counter: i64,
+    /// [`Field::Tags`].
+    pub tags: i64,
+    /// [`Field::Note`].
+    pub note: i64,
+    /// [`Field::Favorite`].
+    pub favorite: i64,
+    /// [`Field::Position`].
+    pub position: i64,
+}
+
+impl Changed {
+    /// Every field changed at `time`.
+    pub fn all(time: i64) -> Self {
+        let mut changed = Changed::default();
+        for field in Field::ALL {
+            changed.set(field, time);
+        }
+        changed
+    }
+
+    /// When `field` last changed.
+    pub fn get(&self, field: Field) -> i64 {
+        match field {
+            Field::Issuer => self.issuer,
+            Field::Name => self.name,
+            Field::Token => self.token,
+            Field::Counter => self.counter,
+            Field::Tags => self.tags,
+            Field::Note => self.note,
+            Field::Favorite => self.favorite,
+            Field::Position => self.position,
+        }
+    }
+
+    /// Records that `field` changed at `time`.
+    pub fn set(&mut self, field: Field, time: i64) {
+        let slot = match field {
+            Field::Issuer => &mut self.issuer,
+            Field::Name => &mut self.name,
+            Field::Token => &mut self.token,
+            Field::Counter => &mut self.counter,
+            Field::Tags => &mut self.tags,
+            Field::Note => &mut self.note,
+            Field::Favorite => &mut self.favorite,
+            Field::Position => &mut self.position,
+        };
+        *slot = time;
+    }
+
+    /// The latest change of any field: when the account as a whole last changed.
+    pub fn latest(&self) -> i64 {
+        Field::ALL
+            .iter()
+            .map(|f| self.get(*f))
+            .max()
+            .unwrap_or_default()
+    }
 }
 
 impl fmt::Debug for Account {
@@ -256,6 +455,10 @@ impl Account {
             favorite: false,
             created: now,
             modified: now,
+            changed: Changed::default(),
+            position: 0,
+            superseded: Vec::new(),
+            conflict_of: None,
         };
         account.check_input()?;
         Ok(account)

@@ -496,11 +496,8 @@ fn second_writer_is_refused_while_the_vault_is_locked() {
     env.cmd().arg("list").assert().success();
 }
 
-#[test]
-fn stock_age_tool_decrypts_the_vault() {
-    let env = passphrase_env();
-    init_identity(&env);
-    env.add(&["--issuer", "GitHub", "--secret", SECRET]);
+/// The vault decrypted by the stock age tool with the identity in `id.txt`.
+fn age_decrypt(env: &Env) -> Vec<u8> {
     let out = StdCommand::new("age")
         .arg("-d")
         .arg("-i")
@@ -513,9 +510,32 @@ fn stock_age_tool_decrypts_the_vault() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    out.stdout
+}
+
+#[test]
+fn stock_age_tool_decrypts_the_vault() {
+    let env = passphrase_env();
+    init_identity(&env);
+    env.add(&["--issuer", "GitHub", "--secret", SECRET]);
+    let doc: serde_json::Value = serde_json::from_slice(&age_decrypt(&env)).unwrap();
     assert_eq!(doc["format"], "keyfob-vault");
+    assert_eq!(doc["version"], 2);
     assert_eq!(doc["accounts"][0]["secret"], SECRET);
+    assert!(doc["accounts"][0]["changed"]["token"].as_i64().unwrap() > 0);
+    // A removal leaves a tombstone: the id and the time, not the secret.
+    let id = doc["accounts"][0]["id"].clone();
+    env.cmd()
+        .args(["remove", "--yes", "GitHub"])
+        .assert()
+        .success();
+    let plain = age_decrypt(&env);
+    let doc: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+    assert_eq!(doc["accounts"].as_array().unwrap().len(), 0);
+    assert_eq!(doc["tombstones"][0]["id"], id);
+    assert!(doc["tombstones"][0]["deleted"].as_i64().unwrap() > 0);
+    let plain = String::from_utf8(plain).unwrap();
+    assert!(!plain.contains(SECRET), "the tombstone holds the secret");
 
     // Passphrase mode: age reads the passphrase from a terminal, so give it one with script(1).
     let env = passphrase_env();

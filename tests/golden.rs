@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use age::secrecy::SecretString;
-use keyfob::account::AccountId;
+use keyfob::account::{AccountId, Changed};
 use keyfob::vault::{self, Document, Key, Vault};
 use keyfob::{Account, Algorithm, Kind, Secret};
 
@@ -44,20 +44,32 @@ fn account(
     algorithm: Algorithm,
     digits: u8,
 ) -> Account {
-    Account {
-        id: AccountId::from_string(id.to_string()),
-        issuer: issuer.to_string(),
-        name: name.to_string(),
-        secret: Secret::from_base32(secret).unwrap(),
+    let mut account = Account::new(
+        issuer,
+        name,
+        Secret::from_base32(secret).unwrap(),
         kind,
         algorithm,
         digits,
-        tags: Vec::new(),
-        note: String::new(),
-        favorite: false,
-        created: WRITTEN,
-        modified: WRITTEN,
-    }
+        WRITTEN,
+    )
+    .unwrap();
+    account.id = AccountId::from_string(id.to_string());
+    account
+}
+
+/// `accounts` as reading a version 1 file upgrades them: every field changed when
+/// the account was last modified, positions in file order (see `Document::upgrade_v1`).
+fn upgraded(accounts: Vec<Account>) -> Vec<Account> {
+    accounts
+        .into_iter()
+        .zip(1_i64..)
+        .map(|(mut account, n)| {
+            account.changed = Changed::all(account.modified);
+            account.position = n << 20;
+            account
+        })
+        .collect()
 }
 
 /// The accounts exactly as written into the v1 vault.
@@ -123,7 +135,7 @@ fn v1_identity_vault_opens_with_exact_contents() {
     assert_eq!(document.format, "keyfob-vault");
     assert_eq!(document.version, 1);
     assert_eq!(document.meta.created, WRITTEN);
-    assert_eq!(vault.accounts(), expected().as_slice());
+    assert_eq!(vault.accounts(), upgraded(expected()).as_slice());
 }
 
 #[test]
@@ -145,7 +157,7 @@ fn v1_backup_decrypts_to_the_vault_document() {
     let plaintext = vault::crypto::decrypt(&bytes, &identity()).unwrap();
     let document = Document::from_json(&plaintext).unwrap();
     assert_eq!(document.version, 1);
-    assert_eq!(document.accounts, expected());
+    assert_eq!(document.accounts, upgraded(expected()));
 }
 
 /// `keyfob verify` reads the v1 backup and the v1 sheet and finds them identical
@@ -176,4 +188,45 @@ fn v1_backup_and_sheet_verify_against_the_vault() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// A version 1 vault is written as version 2 at its next save, with the same
+/// accounts and the change times and positions its upgrade gave them; two copies
+/// of one v1 file upgraded apart agree on ids and times, so merging them after an
+/// edit on each keeps both edits and makes no duplicate.
+#[test]
+fn v1_vault_upgrades_on_save_and_copies_upgraded_apart_merge_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let laptop = dir.path().join("laptop.age");
+    let stick = dir.path().join("stick.age");
+    for path in [&laptop, &stick] {
+        std::fs::copy(golden("vault-identity.age"), path).unwrap();
+    }
+    let mut vault = Vault::open_locked(&laptop, identity(), std::time::Duration::ZERO).unwrap();
+    vault.accounts_mut()[0].note = "laptop".to_string();
+    vault.save_at(WRITTEN + 100).unwrap();
+    drop(vault);
+    let mut other = Vault::open_locked(&stick, identity(), std::time::Duration::ZERO).unwrap();
+    other.accounts_mut()[1].note = "stick".to_string();
+    other.save_at(WRITTEN + 200).unwrap();
+    drop(other);
+
+    let reopened = Vault::open(&laptop, identity()).unwrap();
+    assert_eq!(reopened.document().version, vault::VERSION);
+    let mut want = upgraded(expected());
+    want[0].note = "laptop".to_string();
+    want[0].changed.note = WRITTEN + 100;
+    want[0].modified = WRITTEN + 100;
+    assert_eq!(reopened.accounts(), want.as_slice());
+
+    let stick_doc = Vault::open(&stick, identity()).unwrap().document().clone();
+    let mut merged = reopened.document().clone();
+    let report = vault::merge::merge(&mut merged, &stick_doc);
+    assert!(
+        report.conflicts.is_empty() && report.added.is_empty(),
+        "{report:?}"
+    );
+    assert_eq!(merged.accounts.len(), expected().len());
+    assert_eq!(merged.accounts[0].note, "laptop");
+    assert_eq!(merged.accounts[1].note, "stick");
 }

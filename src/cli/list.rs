@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use keyfob::text::escape;
+use keyfob::text::{escape, escape_path};
 use keyfob::{Account, Kind};
 use serde_json::json;
 
@@ -51,10 +51,13 @@ pub fn run(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
         let list: Vec<_> = accounts.iter().map(account_json).collect();
         serde_json::to_writer_pretty(&mut out, &list)?;
         writeln!(out)?;
+        drop(out);
+        notice_copies(ctx);
         return Ok(ExitCode::SUCCESS);
     }
     if accounts.is_empty() {
         eprintln!("The vault is empty. Add accounts with 'keyfob add' or 'keyfob import'.");
+        notice_copies(ctx);
         return Ok(ExitCode::SUCCESS);
     }
     // Account text is shown escaped: a control character in it would drive the terminal.
@@ -98,5 +101,17 @@ pub fn run(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
     if let Some(reminder) = BackupLog::load(ctx.path()).reminder(accounts, now()) {
         eprintln!("\nBackup reminder: {reminder}.");
     }
+    notice_copies(ctx);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Names the sync-conflict copies beside the vault (on stderr), with the command
+/// that brings them in.
+fn notice_copies(ctx: &Context) {
+    for copy in keyfob::vault::copies::sync_conflicts(ctx.path()) {
+        eprintln!(
+            "\nAnother copy of this vault exists: keyfob merge '{}'",
+            escape_path(&copy)
+        );
+    }
 }

@@ -9,6 +9,7 @@ mod export;
 mod import;
 mod init;
 mod list;
+mod merge;
 mod misc;
 mod passphrase;
 mod remove;
@@ -84,6 +85,8 @@ pub enum Command {
     Remove(remove::RemoveArgs),
     /// Import accounts: other apps' exports, QR code images, keyfob backups.
     Import(import::ImportArgs),
+    /// Merge other copies of this vault (or keyfob backups) into it, account by account.
+    Merge(merge::MergeArgs),
     /// Export: paper recovery sheet, encrypted backup, files and QR codes for other apps.
     Export(export::ExportArgs),
     /// Check a printed sheet (scan or PDF) or a backup against the vault.
@@ -152,6 +155,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Edit(args)) => edit::run(&ctx, args),
         Some(Command::Remove(args)) => remove::run(&ctx, args),
         Some(Command::Import(args)) => import::run(&ctx, args),
+        Some(Command::Merge(args)) => merge::run(&ctx, args),
         Some(Command::Export(args)) => export::run(&ctx, args),
         Some(Command::Verify(args)) => verify::run(&ctx, args),
         Some(Command::Passwd(args)) => misc::passwd(&ctx, args),

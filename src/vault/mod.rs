@@ -3,13 +3,18 @@
 //! [`Vault`] ties the pieces together: [`crypto`] encrypts and decrypts, [`store`]
 //! replaces the file atomically, keeps the backups [`retention`] asks for and
 //! serialises writers.
-//! A vault remembers the exact bytes it was opened from; saving refuses to
-//! overwrite a file that changed since (another keyfob saved in between), so
-//! nobody's changes are silently lost.
+//! A vault remembers the exact bytes it was opened from. When the file changed since
+//! (another keyfob, a sync tool), a save re-reads it and [`merge`]s with it instead of
+//! overwriting it; when both changed one account's secret, the save is refused, so
+//! nobody's changes are silently lost. Every save first stamps what changed since the
+//! last read or write ([`merge::record_changes`]), so the per-field change times and
+//! tombstones a merge needs never depend on a caller remembering them.
 
 pub mod backups;
+pub mod copies;
 pub mod crypto;
 pub mod location;
+pub mod merge;
 pub mod paths;
 pub mod retention;
 pub mod store;
@@ -22,12 +27,15 @@ use zeroize::Zeroizing;
 
 use crate::account::{Account, AccountError};
 pub use crypto::Key;
+pub use merge::{MergeReport, Tombstone};
 pub use store::VaultLock;
 
 /// Value of the `format` field that marks a keyfob vault document.
 pub const FORMAT_TAG: &str = "keyfob-vault";
-/// Document version written (and the newest read) by this keyfob.
-pub const VERSION: u32 = 1;
+/// Document version written (and the newest read) by this keyfob. Version 2 added the
+/// per-field change times, positions and superseded secrets of accounts and the
+/// tombstones of removed ones; version 1 documents are upgraded when read.
+pub const VERSION: u32 = 2;
 /// Default number of backups `NAME.1` … kept beside the vault (see [`retention`]).
 pub const DEFAULT_BACKUPS: usize = retention::RECENT;
 /// Default time a writer waits for another keyfob to release the vault.
@@ -101,6 +109,16 @@ pub enum VaultError {
         "the vault was changed by another keyfob since it was opened; your change was not saved, reopen and try again"
     )]
     ChangedOnDisk,
+    /// The file changed on disk since it was opened, and merging with it found
+    /// accounts whose secret both sides changed.
+    #[error(
+        "the vault was changed by another keyfob since it was opened and both changed the secret of {}; your change was not saved",
+        quoted_list(.accounts)
+    )]
+    MergeConflict {
+        /// Labels of the accounts in conflict.
+        accounts: Vec<String>,
+    },
     /// Reading the vault failed.
     #[error("could not read the vault")]
     Read {
@@ -170,6 +188,14 @@ pub enum VaultError {
     NoLocation,
 }
 
+fn quoted_list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|item| format!("'{item}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl From<AccountError> for VaultError {
     fn from(error: AccountError) -> Self {
         VaultError::InvalidAccount(error)
@@ -197,6 +223,9 @@ pub struct Document {
     /// The accounts, in display order.
     #[serde(default)]
     pub accounts: Vec<Account>,
+    /// Removed accounts, sorted by id (format version 2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tombstones: Vec<Tombstone>,
 }
 
 #[derive(Deserialize)]
@@ -213,6 +242,7 @@ impl Document {
             version: VERSION,
             meta: Meta { created: now },
             accounts: Vec::new(),
+            tombstones: Vec::new(),
         }
     }
 
@@ -227,12 +257,28 @@ impl Document {
         if version > VERSION {
             return Err(VaultError::TooNew { found: version });
         }
-        let document: Document =
+        let mut document: Document =
             serde_json::from_slice(plaintext).map_err(|_| VaultError::Damaged)?;
         for account in &document.accounts {
             account.validate()?;
         }
+        if version < 2 {
+            document.upgrade_v1();
+        }
         Ok(document)
+    }
+
+    /// Fills in what version 2 adds to a version 1 document, from its content alone,
+    /// so that two copies upgraded apart from one file agree: every field of an
+    /// account changed at its `modified` time (or `created`, if later), positions
+    /// follow the order in the file. Ids are version 1's own (random, assigned when
+    /// each account was added), so copies of one file already share them. `version`
+    /// stays 1 until the next save writes version 2.
+    fn upgrade_v1(&mut self) {
+        for (n, account) in (1_i64..).zip(&mut self.accounts) {
+            account.changed = crate::account::Changed::all(account.modified.max(account.created));
+            account.position = n.saturating_mul(1 << 20);
+        }
     }
 
     /// Serialises into a zeroizing buffer.
@@ -270,6 +316,9 @@ pub struct Vault {
     /// The document as last read or written, to tell whether a save loses
     /// anything (see [`retention::classify`]).
     on_disk: Option<Document>,
+    /// The document with every change stamped: changes made since are found (and
+    /// stamped) by comparing with it. Equal to `on_disk` except after a merge.
+    baseline: Option<Document>,
     lock: Option<VaultLock>,
     backups: usize,
     lock_wait: Duration,
@@ -294,6 +343,7 @@ impl Vault {
             document: Document::new(now),
             loaded: None,
             on_disk: None,
+            baseline: None,
             lock: Some(lock),
             backups: DEFAULT_BACKUPS,
             lock_wait: DEFAULT_LOCK_WAIT,
@@ -338,6 +388,7 @@ impl Vault {
             path: path.to_path_buf(),
             key,
             on_disk: Some(document.clone()),
+            baseline: Some(document.clone()),
             document,
             loaded: Some(bytes),
             lock,
@@ -396,9 +447,16 @@ impl Vault {
         self.save_at(crate::clock::now())
     }
 
-    /// Encrypts and atomically writes the document, keeping the backups the
-    /// [`retention`] rule asks for at unix time `now`. Takes the writer lock if
-    /// not already held and refuses if the file changed on disk since it was read.
+    /// Stamps the changes made since the last read or write at unix time `now`
+    /// ([`merge::record_changes`]), then encrypts and atomically writes the
+    /// document (as version [`VERSION`], tombstones older than
+    /// [`merge::TOMBSTONE_KEEP`] pruned), keeping the backups the [`retention`]
+    /// rule asks for. Takes the writer lock if not already held. If the file
+    /// changed on disk since it was read, it is read again with the same key and
+    /// merged with ([`merge::merge`]) before writing; the save is refused, the file
+    /// and this vault's document unchanged, when that merge finds a secret
+    /// conflict ([`VaultError::MergeConflict`]) or the file no longer opens with
+    /// this key or is gone ([`VaultError::ChangedOnDisk`]).
     pub fn save_at(&mut self, now: i64) -> Result<(), VaultError> {
         if self.lock.is_none() {
             self.lock = Some(VaultLock::acquire(&self.path, self.lock_wait)?);
@@ -408,17 +466,46 @@ impl Vault {
             Err(VaultError::NotFound) => None,
             Err(e) => return Err(e),
         };
+        let mut document = self.document.clone();
+        merge::record_changes(&mut document, self.baseline.as_ref(), now);
+        let mut replaced = self.on_disk.as_ref();
+        let theirs;
         if current != self.loaded {
-            return Err(VaultError::ChangedOnDisk);
+            let bytes = current.as_deref().ok_or(VaultError::ChangedOnDisk)?;
+            theirs = crypto::decrypt(bytes, &self.key)
+                .and_then(|plaintext| Document::from_json(&plaintext))
+                .map_err(|_| VaultError::ChangedOnDisk)?;
+            let report = merge::merge(&mut document, &theirs);
+            if !report.conflicts.is_empty() {
+                return Err(VaultError::MergeConflict {
+                    accounts: report.conflicts.into_iter().map(|c| c.label).collect(),
+                });
+            }
+            replaced = Some(&theirs);
         }
+        merge::prune_tombstones(&mut document, now);
+        document.version = VERSION;
         store::remove_stale_temps(&self.path);
-        let change = retention::classify(self.on_disk.as_ref(), &self.document);
-        let plaintext = self.document.to_json();
+        let change = retention::classify(replaced, &document);
+        let plaintext = document.to_json();
         let ciphertext = crypto::encrypt(&plaintext, &self.key)?;
         store::write_vault(&self.path, &ciphertext, change, self.backups, now)?;
         self.loaded = Some(ciphertext);
-        self.on_disk = Some(self.document.clone());
+        self.on_disk = Some(document.clone());
+        self.baseline = Some(document.clone());
+        self.document = document;
         Ok(())
+    }
+
+    /// Merges another copy's document into this vault's ([`merge::merge`]), after
+    /// stamping this vault's own unsaved changes at `now`; [`save`](Self::save)
+    /// writes the result. The report says what changed; when its `changed` is
+    /// false, the document is exactly as before and need not be saved.
+    pub fn merge_from(&mut self, other: &Document, now: i64) -> MergeReport {
+        merge::record_changes(&mut self.document, self.baseline.as_ref(), now);
+        let report = merge::merge(&mut self.document, other);
+        self.baseline = Some(self.document.clone());
+        report
     }
 
     /// Re-encrypts every backup beside the vault ([`store::list_backups`]) from
@@ -489,6 +576,7 @@ impl Vault {
             let plaintext = crypto::decrypt(&bytes, &self.key)?;
             self.document = Document::from_json(&plaintext)?;
             self.on_disk = Some(self.document.clone());
+            self.baseline = Some(self.document.clone());
             self.loaded = Some(bytes);
         }
         Ok(())

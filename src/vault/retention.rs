@@ -68,12 +68,15 @@ pub fn classify(on_disk: Option<&Document>, new: &Document) -> Change {
     }
 }
 
-/// An account without what a lossless save may change: the HOTP counter, the pin
-/// and the modification time. Every other field, including ones added later, counts.
+/// An account without what a lossless save may change: the HOTP counter, the pin,
+/// the position, the modification and change times. Every other field, including
+/// ones added later, counts.
 fn content(account: &Account) -> Account {
     let mut content = account.clone();
     content.favorite = false;
     content.modified = 0;
+    content.position = 0;
+    content.changed = crate::account::Changed::default();
     if let Kind::Hotp { .. } = content.kind {
         content.kind = Kind::Hotp { counter: 0 };
     }

@@ -368,12 +368,12 @@ fn clear_errors_for_foreign_damaged_and_newer_files() {
     let foreign = crypto::encrypt(b"{\"hello\": 1}", &key).unwrap();
     assert!(matches!(open_bytes(&foreign), VaultError::NotKeyfobVault));
     let newer = crypto::encrypt(
-        br#"{"format":"keyfob-vault","version":2,"accounts":"new shape"}"#,
+        br#"{"format":"keyfob-vault","version":3,"accounts":"new shape"}"#,
         &key,
     )
     .unwrap();
     let err = open_bytes(&newer);
-    assert!(matches!(err, VaultError::TooNew { found: 2 }), "{err:?}");
+    assert!(matches!(err, VaultError::TooNew { found: 3 }), "{err:?}");
     assert!(err.to_string().contains("newer keyfob"));
     assert!(matches!(
         Vault::open(&dir.path().join("missing.age"), key.clone()),
@@ -383,22 +383,53 @@ fn clear_errors_for_foreign_damaged_and_newer_files() {
     assert_eq!(std::fs::read(&path).unwrap(), good);
 }
 
-#[test]
-fn save_refuses_to_overwrite_changes_it_did_not_read() {
+/// A new empty vault opened twice, as two keyfobs would: (dir, path, key, first, second).
+fn opened_twice() -> (tempfile::TempDir, PathBuf, Key, Vault, Vault) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vault.age");
     let key = identity_key();
     Vault::create(&path, key.clone(), 0).unwrap();
-    let mut first = Vault::open(&path, key.clone()).unwrap();
-    let mut second = Vault::open(&path, key.clone()).unwrap();
+    let first = Vault::open(&path, key.clone()).unwrap();
+    let second = Vault::open(&path, key.clone()).unwrap();
+    (dir, path, key, first, second)
+}
+
+#[test]
+fn save_merges_changes_it_did_not_read() {
+    let (_dir, path, key, mut first, mut second) = opened_twice();
     first.accounts_mut().push(account("A"));
-    first.save().unwrap();
+    first.save_at(10).unwrap();
     first.release_lock();
     second.accounts_mut().push(account("B"));
-    assert!(matches!(second.save(), Err(VaultError::ChangedOnDisk)));
+    second.save_at(20).unwrap();
     let on_disk = Vault::open(&path, key).unwrap();
-    assert_eq!(on_disk.accounts().len(), 1);
-    assert_eq!(on_disk.accounts()[0].issuer, "A");
+    let mut issuers: Vec<_> = on_disk
+        .accounts()
+        .iter()
+        .map(|a| a.issuer.as_str())
+        .collect();
+    // Both were added at the end of their copy: they share a position, the ids decide.
+    issuers.sort_unstable();
+    assert_eq!(issuers, ["A", "B"]);
+    assert_eq!(second.accounts(), on_disk.accounts());
+}
+
+#[test]
+fn save_refuses_a_changed_file_it_cannot_read() {
+    let (_dir, path, _key, mut first, mut second) = opened_twice();
+    first.accounts_mut().push(account("A"));
+    first.set_key(identity_key());
+    first.save_at(10).unwrap();
+    first.release_lock();
+    let before = std::fs::read(&path).unwrap();
+    second.accounts_mut().push(account("B"));
+    assert!(matches!(second.save_at(20), Err(VaultError::ChangedOnDisk)));
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert_eq!(
+        second.accounts().len(),
+        1,
+        "the unsaved change is kept in memory"
+    );
 }
 
 #[test]
