@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{VaultError, store};
 use crate::account::{Account, AccountId};
+use crate::export::ExportFormat;
 
 /// A verified backup older than this many days earns a reminder.
 pub const STALE_AFTER_DAYS: i64 = 90;
@@ -34,6 +35,82 @@ pub struct BackupRecord {
     /// Fingerprint of the account set (as printed on a sheet).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub fingerprint: String,
+}
+
+impl BackupRecord {
+    /// A backup or sheet just made at `now`, not checked yet.
+    pub fn made(
+        kind: ExportFormat,
+        now: i64,
+        accounts: Vec<AccountId>,
+        fingerprint: String,
+    ) -> Self {
+        BackupRecord {
+            kind: kind.name().to_string(),
+            created: now,
+            verified: None,
+            accounts,
+            fingerprint,
+        }
+    }
+
+    /// A backup checked against the vault at `now`, holding `accounts` identical.
+    pub fn checked(
+        kind: ExportFormat,
+        now: i64,
+        accounts: Vec<AccountId>,
+        fingerprint: String,
+    ) -> Self {
+        BackupRecord {
+            verified: Some(now),
+            ..BackupRecord::made(kind, now, accounts, fingerprint)
+        }
+    }
+}
+
+/// How well a vault's accounts are backed up, from the log: what the reminder
+/// of `keyfob list` and the terminal UI's backup screen are made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupStatus {
+    /// The most recently verified backup, if any.
+    pub last_verified: Option<LastVerified>,
+    /// Vault accounts the last verified backup does not hold (every account
+    /// when there is none), in vault order.
+    pub uncovered: Vec<AccountId>,
+    /// How many accounts the vault holds.
+    pub accounts: usize,
+}
+
+/// The most recently verified backup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastVerified {
+    /// Its kind, as recorded (`paper`, `age`, …).
+    pub kind: String,
+    /// When it was checked (unix seconds).
+    pub verified: i64,
+    /// Whole days since it was checked.
+    pub age_days: i64,
+}
+
+impl BackupStatus {
+    /// True when the last verified backup is older than [`STALE_AFTER_DAYS`].
+    pub fn is_stale(&self) -> bool {
+        self.last_verified
+            .as_ref()
+            .is_some_and(|last| last.age_days > STALE_AFTER_DAYS)
+    }
+
+    /// True when the accounts are not safely backed up: never verified,
+    /// verified too long ago, or accounts added since.
+    pub fn needs_backup(&self) -> bool {
+        self.accounts > 0
+            && (self.last_verified.is_none() || self.is_stale() || !self.uncovered.is_empty())
+    }
+}
+
+/// The backup status of `accounts`, whose vault is at `vault`, at `now`.
+pub fn status(vault: &Path, accounts: &[Account], now: i64) -> BackupStatus {
+    BackupLog::load(vault).status(accounts, now)
 }
 
 /// The log file's content.
@@ -96,24 +173,43 @@ impl BackupLog {
             .max_by_key(|r| r.verified)
     }
 
-    /// A reminder to show, if the vault's accounts are not safely backed up:
-    /// never verified, verified more than [`STALE_AFTER_DAYS`] ago, or missing
-    /// accounts added since.
+    /// The backup status of `accounts` at `now`.
+    pub fn status(&self, accounts: &[Account], now: i64) -> BackupStatus {
+        let last = self.last_verified();
+        let covered: BTreeSet<&AccountId> = last.iter().flat_map(|r| &r.accounts).collect();
+        BackupStatus {
+            last_verified: last.map(|record| {
+                let verified = record.verified.unwrap_or(record.created);
+                LastVerified {
+                    kind: record.kind.clone(),
+                    verified,
+                    age_days: (now - verified) / 86_400,
+                }
+            }),
+            uncovered: accounts
+                .iter()
+                .filter(|a| !covered.contains(&a.id))
+                .map(|a| a.id.clone())
+                .collect(),
+            accounts: accounts.len(),
+        }
+    }
+
+    /// A reminder to show, if the vault's accounts are not safely backed up
+    /// (see [`BackupStatus::needs_backup`]).
     pub fn reminder(&self, accounts: &[Account], now: i64) -> Option<String> {
-        if accounts.is_empty() {
+        let status = self.status(accounts, now);
+        if !status.needs_backup() {
             return None;
         }
-        let Some(last) = self.last_verified() else {
+        let Some(last) = &status.last_verified else {
             return Some(
                 "no verified backup yet: print a sheet with 'keyfob export --format paper' and check it with 'keyfob verify'"
                     .to_string(),
             );
         };
-        let verified = last.verified.unwrap_or(last.created);
-        let covered: BTreeSet<&AccountId> = last.accounts.iter().collect();
-        let uncovered = accounts.iter().filter(|a| !covered.contains(&a.id)).count();
-        let days = (now - verified) / 86_400;
-        match (days > STALE_AFTER_DAYS, uncovered) {
+        let days = last.age_days;
+        match (status.is_stale(), status.uncovered.len()) {
             (_, n) if n > 0 => Some(format!(
                 "{n} account{} not in your last verified backup ({days} days old): make a new one with 'keyfob export'",
                 if n == 1 { " is" } else { "s are" }
@@ -183,6 +279,57 @@ mod tests {
                 .unwrap()
                 .starts_with("1 account is not in your last verified backup")
         );
+    }
+
+    #[test]
+    fn status_names_the_last_verified_backup_and_what_it_misses() {
+        let day = 86_400;
+        let accounts = vec![account("a"), account("b"), account("c")];
+        let mut log = BackupLog::default();
+        let never = log.status(&accounts, 0);
+        assert_eq!(never.last_verified, None);
+        assert_eq!(never.uncovered.len(), 3);
+        assert!(never.needs_backup() && !never.is_stale());
+        assert!(!log.status(&[], 0).needs_backup());
+
+        let ids = |range: std::ops::Range<usize>| -> Vec<AccountId> {
+            accounts[range].iter().map(|a| a.id.clone()).collect()
+        };
+        log.push(BackupRecord::checked(
+            ExportFormat::Age,
+            day,
+            ids(0..2),
+            String::new(),
+        ));
+        log.push(BackupRecord::made(
+            ExportFormat::Paper,
+            5 * day,
+            ids(0..3),
+            String::new(),
+        ));
+        let status = log.status(&accounts, 11 * day);
+        assert_eq!(
+            status.last_verified,
+            Some(LastVerified {
+                kind: "age".into(),
+                verified: day,
+                age_days: 10,
+            }),
+            "an unverified sheet, however new, is not the last verified backup"
+        );
+        assert_eq!(status.uncovered, ids(2..3));
+        assert!(status.needs_backup() && !status.is_stale());
+
+        log.push(BackupRecord::checked(
+            ExportFormat::Paper,
+            2 * day,
+            ids(0..3),
+            String::new(),
+        ));
+        let status = log.status(&accounts, 2 * day + (STALE_AFTER_DAYS + 1) * day);
+        assert!(status.uncovered.is_empty());
+        assert!(status.is_stale() && status.needs_backup());
+        assert!(!log.status(&accounts, 3 * day).needs_backup());
     }
 
     #[test]
