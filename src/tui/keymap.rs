@@ -101,7 +101,7 @@ pub enum Context {
 /// A key of a binding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeySpec {
-    /// This key with exactly these modifiers (Shift is ignored unless given).
+    /// This key with exactly these modifiers (Shift is ignored on characters and Shift-Tab).
     Key(KeyCode, KeyModifiers),
     /// Any printable character without Ctrl or Alt.
     Text,
@@ -407,10 +407,11 @@ impl KeySpec {
                     && !key.modifiers.intersects(CTRL | ALT)
             }
             KeySpec::Key(code, mods) => {
-                let pressed = if mods.contains(SHIFT) {
-                    key.modifiers
-                } else {
+                // Shift is part of what a character or Shift-Tab is, not a modifier on it.
+                let pressed = if matches!(code, KeyCode::Char(_) | KeyCode::BackTab) {
                     key.modifiers - SHIFT
+                } else {
+                    key.modifiers
                 };
                 code == key.code && pressed == mods
             }
@@ -512,30 +513,33 @@ pub fn footer(context: Context) -> Vec<(String, &'static str)> {
 }
 
 #[cfg(test)]
-/// README's key table, as markdown. A row repeated only to give a narrower
-/// place a footer is listed once, under the widest place it has.
+/// README's key table, as markdown. Rows with the same keys and text are
+/// listed once: under the wider place when one holds the other (a row
+/// repeated to give a narrower place a footer), else under both names.
 pub fn readme_table() -> String {
-    let mut rows: Vec<(String, &Binding)> = Vec::new();
+    let mut rows: Vec<(String, &'static str, Vec<&'static Where>)> = Vec::new();
     for binding in BINDINGS.iter().filter(|b| !b.help.is_empty()) {
         let label = binding.label().replace('|', "\\|");
-        match rows
+        let Some((_, _, places)) = rows
             .iter_mut()
-            .find(|(l, b)| *l == label && b.help == binding.help)
-        {
-            Some(seen) => {
-                if binding.place.contexts.len() > seen.1.place.contexts.len() {
-                    seen.1 = binding;
-                }
-            }
-            None => rows.push((label, binding)),
+            .find(|(l, help, _)| *l == label && *help == binding.help)
+        else {
+            rows.push((label, binding.help, vec![binding.place]));
+            continue;
+        };
+        let within = |inner: &Where, outer: &Where| {
+            inner.contexts.iter().all(|c| outer.contexts.contains(c))
+        };
+        if places.iter().any(|p| within(binding.place, p)) {
+            continue;
         }
+        places.retain(|p| !within(p, binding.place));
+        places.push(binding.place);
     }
     let mut out = String::from("| where | key | does |\n|---|---|---|\n");
-    for (label, binding) in rows {
-        out.push_str(&format!(
-            "| {} | {label} | {} |\n",
-            binding.place.name, binding.help
-        ));
+    for (label, help, places) in rows {
+        let names: Vec<&str> = places.iter().map(|p| p.name).collect();
+        out.push_str(&format!("| {} | {label} | {help} |\n", names.join(", ")));
     }
     out
 }
@@ -572,5 +576,127 @@ pub fn mouse_action(mouse: MouseEvent) -> Action {
         MouseEventKind::ScrollUp => Action::Cmd(Cmd::Up),
         MouseEventKind::ScrollDown => Action::Cmd(Cmd::Down),
         _ => Action::Activity,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    /// A key event that a spec matches.
+    fn press(spec: KeySpec) -> KeyEvent {
+        match spec {
+            KeySpec::Key(code, mods) => KeyEvent::new(code, mods),
+            KeySpec::Text => KeyEvent::new(KeyCode::Char('x'), NONE),
+            KeySpec::Any => KeyEvent::new(KeyCode::F(12), NONE),
+        }
+    }
+
+    /// What the row says key number `index` does, as the action it must give.
+    fn expected(binding: &Binding, index: usize, event: &KeyEvent) -> String {
+        match binding.does {
+            Does::Cmd(cmd) => format!("Cmd({cmd:?})"),
+            Does::Edit(edit) => format!("Edit({edit:?})"),
+            Does::Cmds(cmds) => format!("Cmd({:?})", cmds[index]),
+            Does::Edits(edits) => format!("Edit({:?})", edits[index]),
+            Does::Type => match event.code {
+                KeyCode::Char(c) => format!("Edit({:?})", Edit::Insert(c)),
+                _ => panic!("a text row with a non-character key"),
+            },
+        }
+    }
+
+    fn got(action: Option<Action>) -> String {
+        match action {
+            Some(Action::Cmd(cmd)) => format!("Cmd({cmd:?})"),
+            Some(Action::Edit(edit)) => format!("Edit({edit:?})"),
+            Some(_) => "another action".into(),
+            None => "nothing".into(),
+        }
+    }
+
+    #[test]
+    fn every_key_of_the_table_does_what_its_row_says_where_it_is_not_taken() {
+        let mut checked = 0;
+        for &context in EVERYWHERE.contexts {
+            let mut taken: Vec<KeySpec> = Vec::new();
+            for binding in BINDINGS.iter().filter(|b| b.applies(context)) {
+                for (index, &spec) in binding.keys.iter().enumerate() {
+                    if taken.contains(&spec) {
+                        continue;
+                    }
+                    let event = press(spec);
+                    assert_eq!(
+                        got(lookup(context, &event)),
+                        expected(binding, index, &event),
+                        "{context:?}: {} ({})",
+                        spec.label(),
+                        binding.help
+                    );
+                    checked += 1;
+                }
+                taken.extend(binding.keys.iter().copied());
+            }
+        }
+        assert!(checked > 100, "only {checked} keys checked");
+    }
+
+    #[test]
+    fn the_help_and_the_footers_name_only_keys_that_work_there() {
+        for &context in EVERYWHERE.contexts {
+            for (label, help) in help(context) {
+                let binding = BINDINGS
+                    .iter()
+                    .find(|b| b.applies(context) && b.label() == label && b.help == help)
+                    .unwrap();
+                let event = press(binding.keys[0]);
+                assert_ne!(
+                    got(lookup(context, &event)),
+                    "nothing",
+                    "{context:?}: {label}"
+                );
+            }
+            for binding in BINDINGS
+                .iter()
+                .filter(|b| b.applies(context) && b.footer.is_some())
+            {
+                let keys = binding.footer.unwrap().keys;
+                for (index, &spec) in binding.keys.iter().take(keys).enumerate() {
+                    let event = press(spec);
+                    assert_eq!(
+                        got(lookup(context, &event)),
+                        expected(binding, index, &event),
+                        "{context:?} footer: {}",
+                        spec.label()
+                    );
+                }
+            }
+        }
+        let list = help(Context::List);
+        assert!(list.iter().any(|(label, _)| label.contains("Ctrl-A")));
+        assert!(list.iter().any(|(label, _)| label == "/"));
+        let footer = footer(Context::List);
+        assert_eq!(footer.first(), Some(&("Enter".to_string(), "copy")));
+    }
+
+    #[test]
+    fn readme_key_table_is_the_key_table() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        let start = readme
+            .find("| where | key | does |")
+            .expect("README has no key table");
+        let table: String = readme[start..]
+            .lines()
+            .take_while(|line| line.starts_with('|'))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        assert_eq!(
+            table,
+            readme_table(),
+            "README's key table differs from keymap::BINDINGS; paste this:\n{}",
+            readme_table()
+        );
     }
 }
