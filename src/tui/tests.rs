@@ -8,9 +8,11 @@ use keyfob::{Account, Algorithm, Kind, Secret, otp};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use super::app::{Action, App, Effect, Popup, Screen, Settings, WorkerEvent, update};
+use super::app::{Action, App, Effect, Screen, Settings, WorkerEvent, update};
 use super::clipboard::{Clipboard, Fake};
+use super::keymap::Cmd;
 use super::keymap::action_for;
+use super::popup::Popup;
 use super::worker::Job;
 
 /// 2027-01-15T08:00:10Z: 20 s left in a 30 s period.
@@ -172,7 +174,7 @@ fn snapshot_unlock_and_wrong_passphrase() {
     type_text(&mut app, "hunter2");
     insta::assert_snapshot!("unlock", draw(&app, 80, 24));
     let effects = press(&mut app, &[key(KeyCode::Enter)]);
-    assert!(matches!(effects.as_slice(), [Effect::Unlock(_)]));
+    assert!(matches!(effects.as_slice(), [Effect::Job(Job::Unlock(_))]));
     app.frame = 3;
     insta::assert_snapshot!("unlocking_spinner", draw(&app, 80, 24));
     update(
@@ -188,7 +190,7 @@ fn snapshot_unlock_and_wrong_passphrase() {
     // Trying again works.
     type_text(&mut app, "hunter3");
     let effects = press(&mut app, &[key(KeyCode::Enter)]);
-    assert!(matches!(effects.as_slice(), [Effect::Unlock(_)]));
+    assert!(matches!(effects.as_slice(), [Effect::Job(Job::Unlock(_))]));
 }
 
 #[test]
@@ -261,7 +263,7 @@ fn qr_secret_revealed_on_r_and_hidden_on_next_key() {
     assert_no_secret(&screen);
     assert!(matches!(&app.screen, Screen::Qr(view) if !view.revealed));
     press(&mut app, &[key(KeyCode::Esc)]);
-    assert!(matches!(app.screen, Screen::List));
+    assert!(matches!(app.screen, Screen::List(_)));
 }
 
 #[test]
@@ -279,7 +281,7 @@ fn snapshot_help() {
 fn snapshot_locked() {
     let mut app = unlocked();
     let effects = press(&mut app, &[ctrl('l')]);
-    assert!(matches!(effects.as_slice(), [Effect::Lock]));
+    assert!(matches!(effects.as_slice(), [Effect::Job(Job::Lock)]));
     assert!(app.accounts.is_empty() && app.visible.is_empty());
     let screen = draw(&app, 80, 24);
     assert!(screen.contains("The vault is locked."));
@@ -345,7 +347,7 @@ fn enter_copies_and_the_clipboard_is_cleared_later() {
     let (jobs, _rx) = mpsc::channel::<Job>();
     let mut clip = Fake::default();
     type_text(&mut app, "google");
-    super::dispatch(&mut app, Action::Submit, &jobs, &mut clip);
+    super::dispatch(&mut app, Action::Cmd(Cmd::Submit), &jobs, &mut clip);
     let expected = code_at(&app.accounts[1], NOW);
     assert_eq!(clip.content.as_deref(), Some(expected.as_str()));
     let status = app.status.clone().unwrap().0;
@@ -360,7 +362,7 @@ fn enter_copies_and_the_clipboard_is_cleared_later() {
     assert_eq!(clip.content, None, "cleared after 20 s");
 
     // Something else copied since: left alone.
-    super::dispatch(&mut app, Action::Submit, &jobs, &mut clip);
+    super::dispatch(&mut app, Action::Cmd(Cmd::Submit), &jobs, &mut clip);
     clip.content = Some("the user's own text".into());
     app.last_input = NOW + 40;
     super::dispatch(&mut app, Action::Tick(NOW + 41), &jobs, &mut clip);
@@ -383,7 +385,9 @@ fn hotp_shows_a_code_only_when_asked_and_saves_the_counter() {
         "nothing is copied before the counter is saved"
     );
     match &effects[..] {
-        [Effect::Save(accounts)] => assert_eq!(accounts[3].kind, Kind::Hotp { counter: 8 }),
+        [Effect::Job(Job::Save(accounts))] => {
+            assert_eq!(accounts[3].kind, Kind::Hotp { counter: 8 })
+        }
         _ => unreachable!(),
     }
     assert_eq!(app.accounts[3].kind, Kind::Hotp { counter: 8 });
@@ -411,7 +415,7 @@ fn hotp_code_of_a_failed_save_is_never_shown_or_copied() {
     let mut clip = Fake::default();
     type_text(&mut app, "bank");
     let first = code_at(&app.accounts[3], NOW);
-    super::dispatch(&mut app, Action::Submit, &jobs, &mut clip);
+    super::dispatch(&mut app, Action::Cmd(Cmd::Submit), &jobs, &mut clip);
     assert!(matches!(rx.try_recv(), Ok(Job::Save(_))));
     assert_eq!(clip.content, None, "copied before the counter was saved");
     // The worker reports what the vault said: another keyfob changed the file.
@@ -456,7 +460,7 @@ fn idle_lock_drops_the_accounts() {
     let mut app = unlocked();
     assert!(update(&mut app, Action::Tick(NOW + 299)).is_empty());
     let effects = update(&mut app, Action::Tick(NOW + 300));
-    assert!(effects.iter().any(|e| matches!(e, Effect::Lock)));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Job(Job::Lock))));
     assert!(app.accounts.is_empty());
     assert!(matches!(app.screen, Screen::Unlock(_)));
     // A key press resets the idle timer.
@@ -472,7 +476,7 @@ fn delete_asks_first() {
     assert!(press(&mut app, &[ctrl('d'), key(KeyCode::Char('n'))]).is_empty());
     assert_eq!(app.accounts.len(), 5);
     let effects = press(&mut app, &[key(KeyCode::Delete), key(KeyCode::Char('y'))]);
-    assert!(matches!(effects.as_slice(), [Effect::Save(a)] if a.len() == 4));
+    assert!(matches!(effects.as_slice(), [Effect::Job(Job::Save(a))] if a.len() == 4));
     assert_eq!(app.accounts.len(), 4);
     assert!(!visible_issuers(&app).contains(&"GitHub".to_string()));
 }
@@ -483,7 +487,7 @@ fn pin_and_reorder() {
     press(&mut app, &[key(KeyCode::End)]);
     assert_eq!(app.selected_account().unwrap().issuer, "Steam");
     let effects = press(&mut app, &[ctrl('f')]);
-    assert!(matches!(effects.as_slice(), [Effect::Save(_)]));
+    assert!(matches!(effects.as_slice(), [Effect::Job(Job::Save(_))]));
     assert_eq!(visible_issuers(&app)[0], "Steam");
     assert_eq!(app.selected_account().unwrap().issuer, "Steam");
     // Move GitLab up above Google.
@@ -493,7 +497,7 @@ fn pin_and_reorder() {
     );
     assert_eq!(app.selected_account().unwrap().issuer, "GitLab");
     let effects = press(&mut app, &[KeyEvent::new(KeyCode::Up, KeyModifiers::ALT)]);
-    assert!(matches!(effects.as_slice(), [Effect::Save(_)]));
+    assert!(matches!(effects.as_slice(), [Effect::Job(Job::Save(_))]));
     assert_eq!(
         visible_issuers(&app),
         ["Steam", "GitHub", "GitLab", "Google", "Bank"]
@@ -510,7 +514,7 @@ fn add_from_uri_fields_and_errors() {
         Action::Paste("otpauth://totp/Acme:me?secret=JBSWY3DPEHPK3PXQ&issuer=Acme".into()),
     );
     let effects = press(&mut app, &[key(KeyCode::Enter)]);
-    assert!(matches!(effects.as_slice(), [Effect::Save(a)] if a.len() == 6));
+    assert!(matches!(effects.as_slice(), [Effect::Job(Job::Save(a))] if a.len() == 6));
     assert_eq!(app.selected_account().unwrap().issuer, "Acme");
 
     // By fields: Tab to issuer, name, secret.
@@ -530,7 +534,7 @@ fn add_from_uri_fields_and_errors() {
     press(&mut app, &[ctrl('u')]);
     type_text(&mut app, "mzxw 6ytb oi");
     let effects = press(&mut app, &[key(KeyCode::Enter)]);
-    assert!(matches!(effects.as_slice(), [Effect::Save(a)] if a.len() == 7));
+    assert!(matches!(effects.as_slice(), [Effect::Job(Job::Save(a))] if a.len() == 7));
     assert_eq!(app.selected_account().unwrap().issuer, "Example");
 
     // A duplicate is refused.
@@ -544,7 +548,7 @@ fn add_from_uri_fields_and_errors() {
         matches!(&app.screen, Screen::Form(f) if f.error.as_deref().unwrap().contains("already"))
     );
     press(&mut app, &[key(KeyCode::Esc)]);
-    assert!(matches!(app.screen, Screen::List));
+    assert!(matches!(app.screen, Screen::List(_)));
 }
 
 #[test]
@@ -556,7 +560,7 @@ fn edit_changes_tags_and_name() {
     press(&mut app, &[key(KeyCode::Tab)]);
     type_text(&mut app, ", personal");
     let effects = press(&mut app, &[key(KeyCode::Enter)]);
-    assert!(matches!(effects.as_slice(), [Effect::Save(_)]));
+    assert!(matches!(effects.as_slice(), [Effect::Job(Job::Save(_))]));
     assert_eq!(app.accounts[0].name, "carol");
     assert_eq!(app.accounts[0].tags, ["work", "personal"]);
 }
@@ -602,7 +606,7 @@ fn create_asks_twice_and_reports_a_mismatch() {
     press(&mut app, &[key(KeyCode::Enter)]);
     type_text(&mut app, "one two three");
     let effects = press(&mut app, &[key(KeyCode::Enter)]);
-    assert!(matches!(effects.as_slice(), [Effect::Create(_)]));
+    assert!(matches!(effects.as_slice(), [Effect::Job(Job::Create(_))]));
     assert_eq!(app.busy.as_deref(), Some("Creating the vault"));
 }
 
@@ -611,7 +615,7 @@ fn quit_clears_the_clipboard() {
     let mut app = unlocked();
     let (jobs, rx) = mpsc::channel::<Job>();
     let mut clip = Fake::default();
-    super::dispatch(&mut app, Action::Submit, &jobs, &mut clip);
+    super::dispatch(&mut app, Action::Cmd(Cmd::Submit), &jobs, &mut clip);
     assert!(clip.content.is_some());
     let quit = action_for(&app, ctrl('q')).unwrap();
     super::dispatch(&mut app, quit, &jobs, &mut clip);
@@ -619,8 +623,8 @@ fn quit_clears_the_clipboard() {
     assert_eq!(clip.content, None);
     // Locking clears it too and tells the worker.
     let mut app = unlocked();
-    super::dispatch(&mut app, Action::Submit, &jobs, &mut clip);
-    super::dispatch(&mut app, Action::Lock, &jobs, &mut clip);
+    super::dispatch(&mut app, Action::Cmd(Cmd::Submit), &jobs, &mut clip);
+    super::dispatch(&mut app, Action::Cmd(Cmd::Lock), &jobs, &mut clip);
     assert_eq!(clip.content, None);
     assert!(matches!(rx.try_iter().last(), Some(Job::Lock)));
     let _ = clip.copy("x");
@@ -700,7 +704,7 @@ fn paper_export_form_chooses_the_paper_size_and_path() {
     assert!(draw(&app, 100, 24).contains("Paper: US Letter"));
     let effects = press(&mut app, &[key(KeyCode::Enter)]);
     match effects.as_slice() {
-        [Effect::ExportPaper(to, accounts, size)] => {
+        [Effect::Job(Job::ExportPaper(to, accounts, size))] => {
             assert_eq!(to, &path);
             assert_eq!(accounts.len(), app.accounts.len());
             assert_eq!(*size, keyfob::export::paper::PaperSize::Letter);

@@ -13,8 +13,6 @@ use keyfob::import::session;
 use keyfob::vault::backups::{BackupLog, BackupRecord};
 use keyfob::vault::{Key, Vault, VaultError, paths, store};
 
-use super::app::WorkerEvent;
-
 /// A job for the worker.
 pub enum Job {
     /// Open the vault.
@@ -31,6 +29,66 @@ pub enum Job {
     ExportPaper(PathBuf, Vec<Account>, paper::PaperSize),
     /// Forget the vault.
     Lock,
+}
+
+impl std::fmt::Debug for Job {
+    /// The job's name only: jobs carry keys and accounts.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Job::Unlock(_) => "Unlock",
+            Job::Create(_) => "Create",
+            Job::CreateWithIdentity(_) => "CreateWithIdentity",
+            Job::Save(_) => "Save",
+            Job::Scan(_) => "Scan",
+            Job::ExportPaper(..) => "ExportPaper",
+            Job::Lock => "Lock",
+        })
+    }
+}
+
+/// What the worker thread reports back.
+pub enum WorkerEvent {
+    /// The vault was opened or created.
+    Unlocked {
+        /// Its accounts.
+        accounts: Vec<Account>,
+        /// A backup reminder, if one is due.
+        reminder: Option<String>,
+    },
+    /// Opening failed; `wrong_key` when the passphrase or identity did not fit.
+    UnlockFailed {
+        /// What to tell the user.
+        message: String,
+        /// A wrong passphrase (try again) rather than a broken vault.
+        wrong_key: bool,
+    },
+    /// A save finished.
+    Saved {
+        /// The backup reminder after the change.
+        reminder: Option<String>,
+    },
+    /// A save failed; the file on disk is unchanged.
+    SaveFailed(String),
+    /// Accounts read from an image.
+    Scanned(Result<Vec<Account>, String>),
+    /// A paper sheet was written (the message) or not (the error).
+    Exported(Result<String, String>),
+}
+
+impl WorkerEvent {
+    /// The message of a failure (for a screen that did not expect the event).
+    pub fn into_error(self) -> Option<String> {
+        match self {
+            WorkerEvent::UnlockFailed { message, .. }
+            | WorkerEvent::SaveFailed(message)
+            | WorkerEvent::Scanned(Err(message))
+            | WorkerEvent::Exported(Err(message)) => Some(message),
+            WorkerEvent::Unlocked { .. }
+            | WorkerEvent::Saved { .. }
+            | WorkerEvent::Scanned(Ok(_))
+            | WorkerEvent::Exported(Ok(_)) => None,
+        }
+    }
 }
 
 /// Where the worker finds the vault.
