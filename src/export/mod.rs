@@ -175,7 +175,7 @@ impl ExportFormat {
             }
             ExportFormat::Aegis => Some("unencrypted: import it in Aegis, then delete it"),
             ExportFormat::GoogleQr => {
-                Some("hold your secrets in plain text; delete them once scanned")
+                Some("the images hold your secrets in plain text; delete them once scanned")
             }
             ExportFormat::Paper | ExportFormat::Age => None,
         }

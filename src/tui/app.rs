@@ -521,6 +521,11 @@ fn tick(app: &mut App, now: i64) -> Vec<Effect> {
 }
 
 fn worker_event(app: &mut App, event: WorkerEvent) -> Vec<Effect> {
+    if let WorkerEvent::Progress { done, total } = event {
+        // The job goes on: only the spinner's text changes.
+        app.busy = Some(format!("Reading file {} of {total}", done + 1));
+        return Vec::new();
+    }
     app.busy = None;
     match event {
         WorkerEvent::Unlocked { accounts, reminder } => {

@@ -69,6 +69,12 @@ pub enum Cmd {
     Import,
     /// Open the backups screen.
     Backups,
+    /// Complete the path being typed (Tab).
+    Complete,
+    /// The previous value of a choice.
+    PrevChoice,
+    /// The next value of a choice.
+    NextChoice,
 }
 
 /// Where the keyboard is: each screen and popup is in one context.
@@ -88,8 +94,12 @@ pub enum Context {
     Qr,
     /// The QR code with the secret shown.
     QrRevealed,
-    /// The paper sheet form.
-    Paper,
+    /// The import screen.
+    Import,
+    /// The backups screen, on a choice (what to do, paper size, …).
+    Backups,
+    /// The backups screen, in a text field.
+    BackupsText,
     /// The help popup.
     Help,
     /// An error popup.
@@ -193,7 +203,9 @@ pub const EVERYWHERE: Where = Where {
         C::AccountForm,
         C::Qr,
         C::QrRevealed,
-        C::Paper,
+        C::Import,
+        C::Backups,
+        C::BackupsText,
         C::Help,
         C::Message,
         C::ConfirmDelete,
@@ -202,7 +214,15 @@ pub const EVERYWHERE: Where = Where {
 /// Every screen with the vault open.
 pub const UNLOCKED: Where = Where {
     name: "vault open",
-    contexts: &[C::List, C::Search, C::AccountForm, C::Qr, C::Paper],
+    contexts: &[
+        C::List,
+        C::Search,
+        C::AccountForm,
+        C::Qr,
+        C::Import,
+        C::Backups,
+        C::BackupsText,
+    ],
 };
 /// Every screen (not the popups).
 pub const SCREENS: Where = Where {
@@ -214,7 +234,9 @@ pub const SCREENS: Where = Where {
         C::Search,
         C::AccountForm,
         C::Qr,
-        C::Paper,
+        C::Import,
+        C::Backups,
+        C::BackupsText,
     ],
 };
 /// The list and the QR code (their footers offer the lock).
@@ -241,13 +263,21 @@ pub const TEXT: Where = Where {
         C::AccountForm,
         C::Create,
         C::Unlock,
-        C::Paper,
+        C::Import,
+        C::BackupsText,
     ],
 };
 /// The text fields where ←/→/Home/End move the cursor.
 pub const CURSOR: Where = Where {
     name: "text fields",
-    contexts: &[C::Search, C::AccountForm, C::Create, C::Unlock, C::Paper],
+    contexts: &[
+        C::Search,
+        C::AccountForm,
+        C::Create,
+        C::Unlock,
+        C::Import,
+        C::BackupsText,
+    ],
 };
 /// The add/edit form.
 pub const ACCOUNT_FORM: Where = Where {
@@ -274,10 +304,25 @@ pub const QR_REVEALED: Where = Where {
     name: "QR code, secret shown",
     contexts: &[C::QrRevealed],
 };
-/// The paper sheet form.
-pub const PAPER: Where = Where {
-    name: "paper sheet",
-    contexts: &[C::Paper],
+/// The import screen.
+pub const IMPORT: Where = Where {
+    name: "import",
+    contexts: &[C::Import],
+};
+/// The backups screen.
+pub const BACKUPS: Where = Where {
+    name: "backups",
+    contexts: &[C::Backups, C::BackupsText],
+};
+/// The backups screen, on a choice.
+pub const BACKUPS_CHOICE: Where = Where {
+    name: "backups, on a choice",
+    contexts: &[C::Backups],
+};
+/// The backups screen, in a file field.
+pub const BACKUPS_TEXT: Where = Where {
+    name: "backups, in a field",
+    contexts: &[C::BackupsText],
 };
 /// The help and error popups.
 pub const POPUP: Where = Where {
@@ -350,8 +395,8 @@ pub const BINDINGS: &[Binding] = &[
         "",
         None,
     ),
-    row(&LIST_AND_SEARCH, &[ctrl('o')], cmd(Cmd::Import), "import accounts (not here yet: 'keyfob import')", None),
-    row(&LIST_AND_SEARCH, &[ctrl('p')], cmd(Cmd::Backups), "backups: write a paper sheet (PDF)", None),
+    row(&LIST_AND_SEARCH, &[ctrl('o')], cmd(Cmd::Import), "import accounts (files, QR images, other apps, backups)", None),
+    row(&LIST_AND_SEARCH, &[ctrl('p')], cmd(Cmd::Backups), "backups: status, paper, age, exports, verify", None),
     // The add/edit form.
     row(&ACCOUNT_FORM, &[key(KeyCode::Enter)], cmd(Cmd::Submit), "save", foot("save")),
     row(&ACCOUNT_FORM, &[key(KeyCode::Tab), key(KeyCode::Down)], cmd(Cmd::NextField), "next field", foot2("next")),
@@ -370,10 +415,17 @@ pub const BINDINGS: &[Binding] = &[
     row(&QR, &[key(KeyCode::Esc), key(KeyCode::Enter), ch('q'), ctrl('s')], cmd(Cmd::Cancel), "back to the list", foot("back")),
     row(&QR, &[ch('r'), ch('R')], cmd(Cmd::Reveal), "reveal the secret until the next key", foot("reveal secret")),
     row(&QR, &[ch('?')], cmd(Cmd::Help), "the keys", None),
-    // The paper sheet.
-    row(&PAPER, &[key(KeyCode::Enter)], cmd(Cmd::Submit), "write the PDF", foot("write")),
-    row(&PAPER, &[key(KeyCode::Tab), key(KeyCode::BackTab)], cmd(Cmd::NextField), "switch A4 / US Letter", foot("A4/Letter")),
-    row(&PAPER, &[key(KeyCode::Esc)], cmd(Cmd::Cancel), "cancel", foot("cancel")),
+    // Import.
+    row(&IMPORT, &[key(KeyCode::Enter)], cmd(Cmd::Submit), "preview the import; again: import", foot("preview/import")),
+    row(&IMPORT, &[key(KeyCode::Tab)], cmd(Cmd::Complete), "complete the path", foot("complete")),
+    row(&IMPORT, &[key(KeyCode::Down), key(KeyCode::Up)], Does::Cmds(&[Cmd::NextField, Cmd::PrevField]), "paths / password field", None),
+    row(&IMPORT, &[key(KeyCode::Esc)], cmd(Cmd::Cancel), "back to the list", foot("back")),
+    // Backups.
+    row(&BACKUPS, &[key(KeyCode::Enter)], cmd(Cmd::Submit), "do it: write the backup or export, or verify", foot("do it")),
+    row(&BACKUPS, &[key(KeyCode::Down), key(KeyCode::Up)], Does::Cmds(&[Cmd::NextField, Cmd::PrevField]), "next / previous line", foot2("line")),
+    row(&BACKUPS_CHOICE, &[key(KeyCode::Left), key(KeyCode::Right), key(KeyCode::Tab)], Does::Cmds(&[Cmd::PrevChoice, Cmd::NextChoice, Cmd::NextChoice]), "change the choice", foot2("change")),
+    row(&BACKUPS_TEXT, &[key(KeyCode::Tab)], cmd(Cmd::Complete), "complete the path", foot("complete")),
+    row(&BACKUPS, &[key(KeyCode::Esc)], cmd(Cmd::Cancel), "back to the list", foot("back")),
     // Every screen with the vault open.
     row(&BROWSING, &[ctrl('l')], cmd(Cmd::Lock), "lock now", foot("lock")),
     row(&UNLOCKED, &[ctrl('l')], cmd(Cmd::Lock), "lock now", None),

@@ -13,6 +13,7 @@ pub mod clipboard;
 pub mod form;
 pub mod input;
 pub mod keymap;
+pub mod paths;
 pub mod popup;
 pub mod screen;
 pub mod view;

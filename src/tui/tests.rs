@@ -691,34 +691,376 @@ fn a_short_terminal_keeps_the_focused_field_in_view() {
     assert!(screen.contains("Tags:"), "{screen}");
 }
 
-#[test]
-fn paper_export_form_chooses_the_paper_size_and_path() {
-    let mut app = unlocked();
-    press(&mut app, &[ctrl('p')]);
-    assert!(draw(&app, 100, 24).contains("Paper: A4"));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("sheet.pdf");
-    press(&mut app, &[ctrl('u')]);
-    type_text(&mut app, &path.display().to_string());
-    press(&mut app, &[key(KeyCode::Tab)]);
-    assert!(draw(&app, 100, 24).contains("Paper: US Letter"));
-    let effects = press(&mut app, &[key(KeyCode::Enter)]);
-    match effects.as_slice() {
-        [Effect::Job(Job::ExportPaper(to, accounts, size))] => {
-            assert_eq!(to, &path);
-            assert_eq!(accounts.len(), app.accounts.len());
-            assert_eq!(*size, keyfob::export::paper::PaperSize::Letter);
-        }
-        other => panic!("unexpected effects {:?}", other.len()),
+// ------------------------------------------------------------ backups (Ctrl-P)
+
+/// A status: the last verified backup (age, three days before `NOW`) misses
+/// the last account.
+fn status(app: &App) -> keyfob::vault::backups::BackupStatus {
+    keyfob::vault::backups::BackupStatus {
+        last_verified: Some(keyfob::vault::backups::LastVerified {
+            kind: "age".into(),
+            verified: NOW - 3 * 86_400,
+            age_days: 3,
+        }),
+        uncovered: app
+            .accounts
+            .last()
+            .map(|a| a.id.clone())
+            .into_iter()
+            .collect(),
+        accounts: app.accounts.len(),
     }
-    // Tab again goes back to A4.
-    let mut app = unlocked();
-    press(&mut app, &[ctrl('p'), key(KeyCode::Tab), key(KeyCode::Tab)]);
-    assert!(draw(&app, 100, 24).contains("Paper: A4"));
+}
+
+fn backups(app: &mut App) {
+    let effects = press(app, &[ctrl('p')]);
+    assert!(
+        matches!(effects.as_slice(), [Effect::Job(Job::BackupStatus)]),
+        "the screen asks the worker for the status"
+    );
+    let status = status(app);
+    update(app, Action::Worker(WorkerEvent::Status(status)));
 }
 
 #[test]
-fn worker_writes_the_sheet_on_the_chosen_paper_and_never_overwrites() {
+fn snapshot_backups_status_then_each_action() {
+    let mut app = unlocked();
+    press(&mut app, &[ctrl('p')]);
+    assert!(draw(&app, 80, 24).contains("Reading the backup log"));
+    let status = status(&app);
+    update(&mut app, Action::Worker(WorkerEvent::Status(status)));
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen.contains("Last verified backup: age backup, checked 3 days ago (2027-01-12)."),
+        "{screen}"
+    );
+    assert!(screen.contains("1 of 5 accounts is not in it"), "{screen}");
+    insta::assert_snapshot!("backups_paper", screen);
+
+    // → to the age backup; down to the passphrase, typed twice: dots only.
+    press(
+        &mut app,
+        &[
+            key(KeyCode::Right),
+            key(KeyCode::Down),
+            key(KeyCode::Down),
+            key(KeyCode::Down),
+        ],
+    );
+    type_text(&mut app, "sesame");
+    press(&mut app, &[key(KeyCode::Down)]);
+    type_text(&mut app, "sesame");
+    let screen = draw(&app, 80, 24);
+    assert!(!screen.contains("sesame"), "{screen}");
+    assert_no_secret(&screen);
+    insta::assert_snapshot!("backups_age", screen);
+
+    // To recipients.
+    press(
+        &mut app,
+        &[key(KeyCode::Up), key(KeyCode::Up), key(KeyCode::Right)],
+    );
+    assert!(draw(&app, 80, 24).contains("Recipients:"));
+
+    // The plaintext ones carry the CLI's warning.
+    press(&mut app, &[key(KeyCode::Up), key(KeyCode::Up)]);
+    for warning in [
+        "keyfob-google-2027-01-15: the images hold your secrets in plain text; delete them once scanned.",
+        "keyfob-aegis-2027-01-15.json: unencrypted: import it in Aegis, then delete it.",
+        "keyfob-uris-2027-01-15.txt: holds your secrets in plain text; delete it once it has served.",
+    ] {
+        press(&mut app, &[key(KeyCode::Right)]);
+        let screen = draw(&app, 120, 30);
+        assert!(screen.contains(warning), "{screen}");
+    }
+    insta::assert_snapshot!("backups_uris", draw(&app, 80, 24));
+    press(&mut app, &[key(KeyCode::Right)]);
+    insta::assert_snapshot!("backups_verify", draw(&app, 80, 24));
+}
+
+#[test]
+fn backups_keys_start_the_library_jobs() {
+    use keyfob::export::ExportFormat;
+    use keyfob::vault::crypto::BackupTarget;
+    let mut app = unlocked();
+    backups(&mut app);
+    // Paper, Letter, to the dated default name.
+    press(
+        &mut app,
+        &[key(KeyCode::Down), key(KeyCode::Down), key(KeyCode::Right)],
+    );
+    match press(&mut app, &[key(KeyCode::Enter)]).as_slice() {
+        [Effect::Job(Job::Export(ExportFormat::Paper, accounts, options, path))] => {
+            assert_eq!(accounts.len(), 5);
+            assert_eq!(options.paper.size, keyfob::export::paper::PaperSize::Letter);
+            assert_eq!(
+                path,
+                &std::path::PathBuf::from("keyfob-paper-2027-01-15.pdf")
+            );
+        }
+        other => panic!("unexpected effects {}", other.len()),
+    }
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::Exported(Ok("Wrote 'x.pdf'".into()))),
+    );
+
+    // Age: the passphrases must agree.
+    let mut app = unlocked();
+    backups(&mut app);
+    press(
+        &mut app,
+        &[
+            key(KeyCode::Right),
+            key(KeyCode::Down),
+            key(KeyCode::Down),
+            key(KeyCode::Down),
+        ],
+    );
+    type_text(&mut app, "sesame");
+    press(&mut app, &[key(KeyCode::Down)]);
+    type_text(&mut app, "sesamE");
+    assert!(press(&mut app, &[key(KeyCode::Enter)]).is_empty());
+    assert!(draw(&app, 80, 24).contains("the two passphrases differ"));
+    press(&mut app, &[key(KeyCode::Backspace)]);
+    type_text(&mut app, "e");
+    press(&mut app, &[key(KeyCode::Down), key(KeyCode::Right)]);
+    match press(&mut app, &[key(KeyCode::Enter)]).as_slice() {
+        [Effect::Job(Job::Export(ExportFormat::Age, _, options, path))] => {
+            assert!(options.armor);
+            assert!(matches!(options.backup, Some(BackupTarget::Passphrase(_))));
+            assert_eq!(
+                path,
+                &std::path::PathBuf::from("keyfob-backup-2027-01-15.age")
+            );
+        }
+        other => panic!("unexpected effects {}", other.len()),
+    }
+
+    // Recipients: a bad one is named, a good one goes in the job.
+    let mut app = unlocked();
+    backups(&mut app);
+    press(
+        &mut app,
+        &[
+            key(KeyCode::Right),
+            key(KeyCode::Down),
+            key(KeyCode::Down),
+            key(KeyCode::Right),
+            key(KeyCode::Down),
+        ],
+    );
+    type_text(&mut app, "age1nope");
+    assert!(press(&mut app, &[key(KeyCode::Enter)]).is_empty());
+    assert!(draw(&app, 100, 24).contains("age1nope"));
+    press(&mut app, &[ctrl('u')]);
+    let (key_pair, _) = keyfob::vault::Key::generate_identity("now");
+    type_text(&mut app, &key_pair.recipients()[0]);
+    match press(&mut app, &[key(KeyCode::Enter)]).as_slice() {
+        [Effect::Job(Job::Export(ExportFormat::Age, _, options, _))] => {
+            assert!(matches!(&options.backup, Some(BackupTarget::Recipients(r)) if r.len() == 1));
+        }
+        other => panic!("unexpected effects {}", other.len()),
+    }
+
+    // Verify: the paths as typed, no password until one is asked.
+    let mut app = unlocked();
+    backups(&mut app);
+    for _ in 0..5 {
+        press(&mut app, &[key(KeyCode::Right)]);
+    }
+    press(&mut app, &[key(KeyCode::Down)]);
+    assert!(
+        press(&mut app, &[key(KeyCode::Enter)]).is_empty(),
+        "no path typed"
+    );
+    type_text(&mut app, "scan-1.png 'my scans/2.png'");
+    match press(&mut app, &[key(KeyCode::Enter)]).as_slice() {
+        [Effect::Job(Job::Verify(paths, None))] => assert_eq!(
+            paths,
+            &[
+                std::path::PathBuf::from("scan-1.png"),
+                "my scans/2.png".into()
+            ]
+        ),
+        other => panic!("unexpected effects {}", other.len()),
+    }
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::Verified(Err(super::worker::VerifyFailed {
+            message: "could not read 'backup.age'".into(),
+            needs_password: true,
+        }))),
+    );
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen.contains("type its passphrase, then Enter"),
+        "{screen}"
+    );
+    type_text(&mut app, "sesame");
+    match press(&mut app, &[key(KeyCode::Enter)]).as_slice() {
+        [Effect::Job(Job::Verify(_, Some(password)))] => assert_eq!(password.as_slice(), b"sesame"),
+        other => panic!("unexpected effects {}", other.len()),
+    }
+}
+
+#[test]
+fn snapshot_backups_verify_report() {
+    let mut app = unlocked();
+    backups(&mut app);
+    let mut found = app.accounts.clone();
+    found.pop();
+    let mut report = keyfob::verify::compare(&app.accounts, &found);
+    report.recorded = true;
+    let mut after = status(&app);
+    after.last_verified = Some(keyfob::vault::backups::LastVerified {
+        kind: "paper".into(),
+        verified: NOW,
+        age_days: 0,
+    });
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::Verified(Ok(Box::new(
+            super::worker::Verified {
+                report,
+                status: after,
+                reminder: None,
+            },
+        )))),
+    );
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen.contains("missing from the backup: Steam (gamer)"),
+        "{screen}"
+    );
+    assert!(screen.contains("checked today"), "{screen}");
+    assert!(app.reminder.is_none(), "the reminder follows the check");
+    assert_no_secret(&screen);
+    insta::assert_snapshot!("backups_verified", screen);
+}
+
+// ------------------------------------------------------------- import (Ctrl-O)
+
+fn fixture_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// The preview the worker would send for `paths` against the app's accounts.
+fn preview_of(app: &App, paths: &[std::path::PathBuf], password: Option<&[u8]>) -> WorkerEvent {
+    use keyfob::import::session::{Credentials, NoCallbacks, Preview};
+    let mut credentials = Credentials {
+        password: password.map(|p| zeroize::Zeroizing::new(p.to_vec())),
+        identity: None,
+    };
+    let mut preview = Preview::read(paths, None, &mut credentials, NOW, &mut NoCallbacks).unwrap();
+    preview.dedupe(&app.accounts);
+    WorkerEvent::Previewed(Ok(Box::new(preview)))
+}
+
+#[test]
+fn snapshot_import_preview_then_enter_adds_the_new_accounts() {
+    let mut app = unlocked();
+    press(&mut app, &[ctrl('o')]);
+    insta::assert_snapshot!("import_empty", draw(&app, 80, 24));
+    assert!(
+        press(&mut app, &[key(KeyCode::Enter)]).is_empty(),
+        "no path typed"
+    );
+    let aegis = fixture_path("aegis/plain.json");
+    // Relative to the fixtures, so the snapshot holds no checkout path.
+    type_text(&mut app, "aegis/plain.json missing.png");
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    match effects.as_slice() {
+        [Effect::Job(Job::ImportPreview(paths, None))] => {
+            assert_eq!(
+                paths,
+                &[
+                    std::path::PathBuf::from("aegis/plain.json"),
+                    "missing.png".into()
+                ]
+            );
+        }
+        other => panic!("unexpected effects {}", other.len()),
+    }
+    let event = preview_of(&app, &[aegis, "missing.png".into()], None);
+    // The preview is of the paths as typed: shown with the relative names.
+    let WorkerEvent::Previewed(Ok(mut preview)) = event else {
+        unreachable!()
+    };
+    preview.files[0].path = "aegis/plain.json".into();
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::Previewed(Ok(preview))),
+    );
+    let screen = draw(&app, 100, 30);
+    assert!(
+        screen.contains("aegis/plain.json (Aegis): 3 new, 1 duplicate"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("missing.png: cannot read the file"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Enter adds 3 accounts (1 duplicate left out)."),
+        "{screen}"
+    );
+    assert_no_secret(&screen);
+    insta::assert_snapshot!("import_preview", screen);
+
+    let before = app.accounts.len();
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(
+        matches!(effects.as_slice(), [Effect::Job(Job::Save(accounts))] if accounts.len() == before + 3)
+    );
+    assert_eq!(app.accounts.len(), before + 3);
+    assert!(matches!(app.screen, Screen::List(_)));
+    assert!(draw(&app, 100, 30).contains("Imported 3 accounts"));
+}
+
+#[test]
+fn import_asks_for_the_password_of_an_encrypted_source() {
+    let mut app = unlocked();
+    press(&mut app, &[ctrl('o')]);
+    let encrypted = fixture_path("aegis/encrypted.json");
+    type_text(&mut app, "aegis/encrypted.json");
+    press(&mut app, &[key(KeyCode::Enter)]);
+    let event = preview_of(&app, std::slice::from_ref(&encrypted), None);
+    let WorkerEvent::Previewed(Ok(mut preview)) = event else {
+        unreachable!()
+    };
+    preview.files[0].path = "aegis/encrypted.json".into();
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::Previewed(Ok(preview))),
+    );
+    let screen = draw(&app, 100, 30);
+    assert!(screen.contains("Password:"), "{screen}");
+    assert!(
+        screen.contains("A source is encrypted: type its password"),
+        "{screen}"
+    );
+    type_text(&mut app, "test-password");
+    let screen = draw(&app, 100, 30);
+    assert!(!screen.contains("test-password"), "{screen}");
+    insta::assert_snapshot!("import_password", screen);
+    match press(&mut app, &[key(KeyCode::Enter)]).as_slice() {
+        [Effect::Job(Job::ImportPreview(_, Some(password)))] => {
+            assert_eq!(password.as_slice(), b"test-password");
+        }
+        other => panic!("unexpected effects {}", other.len()),
+    }
+    let event = preview_of(&app, &[encrypted], Some(b"test-password"));
+    update(&mut app, Action::Worker(event));
+    assert!(draw(&app, 100, 30).contains("Enter adds 3 accounts"));
+}
+
+#[test]
+fn worker_exports_imports_and_verifies_with_the_library() {
+    use keyfob::export::{ExportFormat, ExportOptions};
+    use keyfob::vault::crypto::BackupTarget;
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let config = super::worker::WorkerConfig {
@@ -729,44 +1071,130 @@ fn worker_writes_the_sheet_on_the_chosen_paper_and_never_overwrites() {
     let (event_tx, events) = mpsc::channel::<WorkerEvent>();
     let worker = std::thread::spawn(move || super::worker::run(config, job_rx, event_tx, || NOW));
     let accounts = unlocked().accounts;
+    jobs.send(Job::CreateWithIdentity(dir.path().join("id.txt")))
+        .unwrap();
+    jobs.send(Job::Save(accounts.clone())).unwrap();
     let letter = dir.path().join("letter.pdf");
-    let a4 = dir.path().join("a4.pdf");
-    for (path, size) in [
-        (&letter, keyfob::export::paper::PaperSize::Letter),
-        (&a4, keyfob::export::paper::PaperSize::A4),
-        (&letter, keyfob::export::paper::PaperSize::A4),
-    ] {
-        jobs.send(Job::ExportPaper(path.clone(), accounts.clone(), size))
-            .unwrap();
-    }
+    let paper = |size| {
+        Box::new(ExportOptions {
+            paper: keyfob::export::paper::PaperOptions {
+                size,
+                ..Default::default()
+            },
+            ..ExportOptions::default()
+        })
+    };
+    let letter_size = keyfob::export::paper::PaperSize::Letter;
+    jobs.send(Job::Export(
+        ExportFormat::Paper,
+        accounts.clone(),
+        paper(letter_size),
+        letter.clone(),
+    ))
+    .unwrap();
+    jobs.send(Job::Export(
+        ExportFormat::Paper,
+        accounts.clone(),
+        paper(letter_size),
+        letter.clone(),
+    ))
+    .unwrap();
+    let backup = dir.path().join("backup.age");
+    let age = Box::new(ExportOptions {
+        backup: Some(BackupTarget::Passphrase("sesame".to_string().into())),
+        ..ExportOptions::default()
+    });
+    jobs.send(Job::Export(
+        ExportFormat::Age,
+        accounts.clone(),
+        age,
+        backup.clone(),
+    ))
+    .unwrap();
+    jobs.send(Job::Verify(vec![backup.clone()], None)).unwrap();
+    let password = Some(zeroize::Zeroizing::new(b"sesame".to_vec()));
+    jobs.send(Job::Verify(vec![backup.clone()], password))
+        .unwrap();
+    jobs.send(Job::ImportPreview(
+        vec![fixture_path("aegis/plain.json"), backup],
+        None,
+    ))
+    .unwrap();
+    jobs.send(Job::BackupStatus).unwrap();
     drop(jobs);
-    let results: Vec<Result<String, String>> = events
+    let events: Vec<WorkerEvent> = events.iter().collect();
+    worker.join().unwrap();
+
+    let exported: Vec<&Result<String, String>> = events
         .iter()
-        .filter_map(|event| match event {
+        .filter_map(|e| match e {
             WorkerEvent::Exported(result) => Some(result),
             _ => None,
         })
         .collect();
-    worker.join().unwrap();
-    assert!(results[0].is_ok() && results[1].is_ok(), "{results:?}");
     assert!(
-        results[2]
+        exported[0]
+            .as_ref()
+            .unwrap()
+            .contains("print it, then verify"),
+        "{exported:?}"
+    );
+    assert!(
+        exported[1]
             .as_ref()
             .unwrap_err()
-            .contains("will not overwrite")
+            .contains("will not overwrite"),
+        "{exported:?}"
     );
-    let media_box = |path: &std::path::Path| {
-        let pdf = std::fs::read(path).unwrap();
-        let text = String::from_utf8_lossy(&pdf).into_owned();
-        let at = text.find("/MediaBox").unwrap();
-        text[at..at + 40].to_string()
-    };
-    assert!(
-        media_box(&letter).contains("612 792"),
-        "{}",
-        media_box(&letter)
-    );
-    assert!(media_box(&a4).contains("595.28"), "{}", media_box(&a4));
+    assert!(exported[2].is_ok(), "{exported:?}");
+    let pdf = String::from_utf8_lossy(&std::fs::read(&letter).unwrap()).into_owned();
+    assert!(pdf.contains("612 792"), "US Letter media box");
     let mode = std::fs::metadata(&letter).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
+
+    let verified: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            WorkerEvent::Verified(result) => Some(result),
+            _ => None,
+        })
+        .collect();
+    assert!(verified[0].as_ref().err().is_some_and(|f| f.needs_password));
+    let good = verified[1].as_ref().unwrap();
+    assert!(good.report.is_complete() && good.report.recorded);
+    assert_eq!(good.status.last_verified.as_ref().unwrap().kind, "age");
+    assert!(good.status.uncovered.is_empty() && good.reminder.is_none());
+
+    let progress: Vec<(usize, usize)> = events
+        .iter()
+        .filter_map(|e| match e {
+            WorkerEvent::Progress { done, total } => Some((*done, *total)),
+            _ => None,
+        })
+        .collect();
+    // The two reads of the backup (without, then with the passphrase), then the import's two files.
+    assert_eq!(progress, [(0, 1), (0, 1), (0, 2), (1, 2)]);
+    let preview = events
+        .iter()
+        .find_map(|e| match e {
+            WorkerEvent::Previewed(Ok(preview)) => Some(preview),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        preview.added(),
+        3,
+        "the Aegis file's accounts but GitHub are new"
+    );
+    assert_eq!(preview.duplicates(), 1);
+    assert_eq!(
+        preview.needing_password().count(),
+        1,
+        "the backup needs its passphrase"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, WorkerEvent::Status(s) if s.last_verified.is_some()))
+    );
 }

@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 use zeroize::Zeroizing;
 
-use super::{AccountForm, PaperForm, QrView, ScreenState};
+use super::{AccountForm, BackupsScreen, ImportScreen, QrView, ScreenState};
 use crate::tui::app::{Action, App, Effect};
 use crate::tui::keymap::{Cmd, Context};
 use crate::tui::popup::Popup;
@@ -100,16 +100,11 @@ impl ListScreen {
                     app.show(view);
                 }
             }
-            Cmd::Import => app.set_status(
-                "Importing from the terminal UI is not here yet: run 'keyfob import PATH'",
-            ),
+            Cmd::Import => app.show(ImportScreen::default()),
             Cmd::Backups => {
-                if app.accounts.is_empty() {
-                    app.set_status("There are no accounts to export");
-                } else {
-                    let form = PaperForm::new(app.now);
-                    app.show(form);
-                }
+                let (screen, effects) = BackupsScreen::open(app);
+                app.show(screen);
+                return effects;
             }
             _ => {}
         }

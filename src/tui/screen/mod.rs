@@ -15,16 +15,18 @@ use super::view::Theme;
 use super::worker::WorkerEvent;
 
 mod account;
+mod backups;
 mod create;
+mod import;
 mod list;
-mod paper;
 mod qr;
 mod unlock;
 
 pub use account::AccountForm;
+pub use backups::BackupsScreen;
 pub use create::CreateForm;
+pub use import::ImportScreen;
 pub use list::ListScreen;
-pub use paper::PaperForm;
 pub use qr::QrView;
 pub use unlock::UnlockForm;
 
@@ -89,8 +91,10 @@ screens! {
     Form(AccountForm),
     /// One account's QR code.
     Qr(QrView),
-    /// Writing a paper sheet.
-    Paper(PaperForm),
+    /// Bringing accounts in.
+    Import(ImportScreen),
+    /// Backup status, backups, exports and verifying.
+    Backups(BackupsScreen),
 }
 
 impl Screen {
