@@ -320,8 +320,8 @@ mod tests {
         let log = BackupLog::load(&vault_path);
         let last = log.last_verified().unwrap();
         assert_eq!(
-            (last.kind.as_str(), last.verified, last.accounts.clone()),
-            ("age", Some(1_000), vec![accounts[0].id.clone()])
+            (last.kind, last.verified, last.accounts.clone()),
+            (ExportFormat::Age, Some(1_000), vec![accounts[0].id.clone()])
         );
     }
 

@@ -97,16 +97,7 @@ pub fn run(ctx: &Context, args: ImportArgs) -> anyhow::Result<ExitCode> {
         if let Err(error) = &report.result {
             // The causes too ("cannot read the file: No such file or directory"),
             // as `main` does with `{:#}`; none of them holds file content.
-            let mut message = error.to_string();
-            let mut cause = std::error::Error::source(error);
-            while let Some(inner) = cause {
-                let text = inner.to_string();
-                if !message.ends_with(&text) {
-                    message.push_str(": ");
-                    message.push_str(&text);
-                }
-                cause = inner.source();
-            }
+            let message = keyfob::text::with_causes(error);
             writeln!(
                 stderr,
                 "keyfob: '{}': {}{}",

@@ -379,8 +379,8 @@ mod tests {
         assert_eq!(log.records.len(), 1);
         let record = &log.records[0];
         assert_eq!(
-            (record.kind.as_str(), record.created, record.verified),
-            ("uris", 123, None)
+            (record.kind, record.created, record.verified),
+            (ExportFormat::Uris, 123, None)
         );
         assert_eq!(record.accounts, export.exported);
         assert_eq!(record.fingerprint, export.fingerprint);

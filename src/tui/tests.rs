@@ -698,7 +698,7 @@ fn a_short_terminal_keeps_the_focused_field_in_view() {
 fn status(app: &App) -> keyfob::vault::backups::BackupStatus {
     keyfob::vault::backups::BackupStatus {
         last_verified: Some(keyfob::vault::backups::LastVerified {
-            kind: "age".into(),
+            kind: keyfob::export::ExportFormat::Age,
             verified: NOW - 3 * 86_400,
             age_days: 3,
         }),
@@ -914,7 +914,7 @@ fn snapshot_backups_verify_report() {
     report.recorded = true;
     let mut after = status(&app);
     after.last_verified = Some(keyfob::vault::backups::LastVerified {
-        kind: "paper".into(),
+        kind: keyfob::export::ExportFormat::Paper,
         verified: NOW,
         age_days: 0,
     });
@@ -1162,7 +1162,10 @@ fn worker_exports_imports_and_verifies_with_the_library() {
     assert!(verified[0].as_ref().err().is_some_and(|f| f.needs_password));
     let good = verified[1].as_ref().unwrap();
     assert!(good.report.is_complete() && good.report.recorded);
-    assert_eq!(good.status.last_verified.as_ref().unwrap().kind, "age");
+    assert_eq!(
+        good.status.last_verified.as_ref().unwrap().kind,
+        keyfob::export::ExportFormat::Age
+    );
     assert!(good.status.uncovered.is_empty() && good.reminder.is_none());
 
     let progress: Vec<(usize, usize)> = events

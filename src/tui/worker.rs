@@ -12,6 +12,7 @@ use std::sync::mpsc::{Receiver, Sender};
 use keyfob::Account;
 use keyfob::export::{self, ExportError, ExportFormat, ExportOptions};
 use keyfob::import::session::{self, Callbacks, Credentials, Preview};
+use keyfob::text::with_causes;
 use keyfob::vault::backups::{self, BackupLog, BackupStatus};
 use keyfob::vault::paths::PathError;
 use keyfob::vault::{Key, Vault, VaultError, store};
@@ -384,21 +385,6 @@ fn export_error(error: &ExportError) -> String {
         }
         other => with_causes(other),
     }
-}
-
-/// An error and its causes, `a: b: c`.
-pub fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut cause = error.source();
-    while let Some(inner) = cause {
-        let text = inner.to_string();
-        if !message.ends_with(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        cause = inner.source();
-    }
-    message
 }
 
 /// Reads an import and sorts it against the vault's accounts.

@@ -22,8 +22,8 @@ const MAX_RECORDS: usize = 200;
 /// One backup or sheet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackupRecord {
-    /// `paper`, `age`, `uris`, `google-qr` or `aegis`.
-    pub kind: String,
+    /// What was made (saved by name: `paper`, `age`, `uris`, `google-qr` or `aegis`).
+    pub kind: ExportFormat,
     /// When it was made, or for a record written by `verify`, when it was checked (unix seconds).
     pub created: i64,
     /// When it was checked against the vault with `keyfob verify`, if ever.
@@ -46,7 +46,7 @@ impl BackupRecord {
         fingerprint: String,
     ) -> Self {
         BackupRecord {
-            kind: kind.name().to_string(),
+            kind,
             created: now,
             verified: None,
             accounts,
@@ -84,8 +84,8 @@ pub struct BackupStatus {
 /// The most recently verified backup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LastVerified {
-    /// Its kind, as recorded (`paper`, `age`, …).
-    pub kind: String,
+    /// What it is.
+    pub kind: ExportFormat,
     /// When it was checked (unix seconds).
     pub verified: i64,
     /// Whole days since it was checked.
@@ -116,9 +116,20 @@ pub fn status(vault: &Path, accounts: &[Account], now: i64) -> BackupStatus {
 /// The log file's content.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackupLog {
-    /// Records, oldest first.
-    #[serde(default)]
+    /// Records, oldest first. A record that cannot be read (a kind this
+    /// keyfob does not know) is left out rather than losing the whole log.
+    #[serde(default, deserialize_with = "readable_records")]
     pub records: Vec<BackupRecord>,
+}
+
+fn readable_records<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<BackupRecord>, D::Error> {
+    let values: Vec<serde_json::Value> = Vec::deserialize(deserializer)?;
+    Ok(values
+        .into_iter()
+        .filter_map(|value| serde_json::from_value(value).ok())
+        .collect())
 }
 
 /// Path of the log beside a vault.
@@ -181,7 +192,7 @@ impl BackupLog {
             last_verified: last.map(|record| {
                 let verified = record.verified.unwrap_or(record.created);
                 LastVerified {
-                    kind: record.kind.clone(),
+                    kind: record.kind,
                     verified,
                     age_days: (now - verified) / 86_400,
                 }
@@ -253,7 +264,7 @@ mod tests {
                 .contains("no verified backup")
         );
         log.push(BackupRecord {
-            kind: "paper".into(),
+            kind: ExportFormat::Paper,
             created: 0,
             verified: None,
             accounts: vec![accounts[0].id.clone(), accounts[1].id.clone()],
@@ -311,7 +322,7 @@ mod tests {
         assert_eq!(
             status.last_verified,
             Some(LastVerified {
-                kind: "age".into(),
+                kind: ExportFormat::Age,
                 verified: day,
                 age_days: 10,
             }),
@@ -333,6 +344,26 @@ mod tests {
     }
 
     #[test]
+    fn kinds_are_saved_by_name_and_an_unknown_one_loses_only_its_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("vault.age");
+        std::fs::write(
+            log_path(&vault),
+            r#"{"records": [
+                {"kind": "google-qr", "created": 1},
+                {"kind": "punch-card", "created": 2},
+                {"kind": "age", "created": 3, "verified": 4}
+            ]}"#,
+        )
+        .unwrap();
+        let log = BackupLog::load(&vault);
+        let kinds: Vec<ExportFormat> = log.records.iter().map(|r| r.kind).collect();
+        assert_eq!(kinds, [ExportFormat::GoogleQr, ExportFormat::Age]);
+        let json = serde_json::to_string(&log).unwrap();
+        assert!(json.contains(r#""kind":"google-qr""#), "{json}");
+    }
+
+    #[test]
     fn saved_beside_the_vault_privately() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
@@ -340,7 +371,7 @@ mod tests {
         let mut log = BackupLog::load(&vault);
         assert!(log.records.is_empty());
         log.push(BackupRecord {
-            kind: "age".into(),
+            kind: ExportFormat::Age,
             created: 5,
             verified: Some(6),
             accounts: vec![],

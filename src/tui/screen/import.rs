@@ -3,7 +3,7 @@
 //! (the dry run of `keyfob import`, read on the worker), and Enter to add it.
 
 use keyfob::import::session::Preview;
-use keyfob::text::{Escaped, escape_path};
+use keyfob::text::{Escaped, escape_path, with_causes};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -15,7 +15,7 @@ use crate::tui::input::TextInput;
 use crate::tui::keymap::{Cmd, Context};
 use crate::tui::paths;
 use crate::tui::view::{Theme, input_line, render_form_screen};
-use crate::tui::worker::{WorkerEvent, with_causes};
+use crate::tui::worker::WorkerEvent;
 
 /// Which field has the cursor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
