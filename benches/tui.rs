@@ -20,6 +20,7 @@ use keyfob::{Account, Algorithm, Kind, Secret};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tui::app::{Action, App, Settings, WorkerEvent, update};
+use tui::input::Edit;
 
 const NOW: i64 = 1_800_000_010;
 
@@ -111,7 +112,7 @@ fn keystroke_and_frame(c: &mut Criterion) {
     for count in [100usize, 10_000] {
         let mut app = unlocked(count);
         for ch in "git".chars() {
-            update(&mut app, Action::Char(ch));
+            update(&mut app, Action::Edit(Edit::Insert(ch)));
         }
         let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
         let mut typed = false;
@@ -120,9 +121,9 @@ fn keystroke_and_frame(c: &mut Criterion) {
                 // Alternate "git" -> "gith" -> "git": every step is one keystroke
                 // that re-runs the fuzzy search over every account.
                 let action = if typed {
-                    Action::Backspace
+                    Action::Edit(Edit::DeleteBack)
                 } else {
-                    Action::Char('h')
+                    Action::Edit(Edit::Insert('h'))
                 };
                 typed = !typed;
                 update(&mut app, action);

@@ -58,7 +58,7 @@ pub fn migration(data: &[u8]) -> Result<(), &'static str> {
     let Ok(imported) = import::google_migration::decode_payload(data, NOW) else {
         return Ok(());
     };
-    let export = import::google_migration::encode_batches(&imported.accounts, 10, 1);
+    let export = crate::export::google_qr::encode_batches(&imported.accounts, 10, 1);
     let mut back = Vec::new();
     for uri in &export.uris {
         let decoded = import::google_migration::decode_uri(uri, NOW)

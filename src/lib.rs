@@ -17,6 +17,7 @@ pub mod secret;
 pub mod text;
 pub mod uri;
 pub mod vault;
+pub mod verify;
 
 pub use account::{Account, AccountId, Algorithm, Kind};
 pub use otp::Code;

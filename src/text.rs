@@ -115,6 +115,22 @@ impl fmt::Display for Escaped<'_> {
     }
 }
 
+/// An error followed by its causes, `outer: inner: innermost`, leaving out a
+/// cause whose text the message already ends with (as `{:#}` of anyhow does).
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let text = inner.to_string();
+        if !message.ends_with(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        cause = inner.source();
+    }
+    message
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -510,3 +510,100 @@ fn an_export_that_cannot_be_written_in_full_leaves_nothing() {
     assert!(files_in(&env.path("out")).is_empty());
     assert_eq!(std::fs::read(env.vault()).unwrap(), vault_before);
 }
+
+/// The steps of [`the_cli_says_what_it_did_word_for_word`]: each is run in the
+/// directory of a vault holding [`ACCOUNTS`] (and the Steam one), with
+/// relative paths, so the transcript holds no temporary directory.
+const TRANSCRIPT_STEPS: &[&[&str]] = &[
+    &["export", "--format", "paper", "--out", "sheet.pdf"],
+    &["export", "--format", "paper", "--out", "sheet.pdf"],
+    &[
+        "export", "--format", "paper", "--paper", "letter", "--select", "GitHub", "--out",
+        "one.pdf",
+    ],
+    &["export", "--format", "uris", "--out", "uris.txt"],
+    &["export", "--format", "aegis", "--out", "aegis.json"],
+    &["export", "--format", "google-qr", "--out", "qr"],
+    &["export", "--format", "google-qr", "--out", "qr"],
+    &[
+        "export",
+        "--format",
+        "google-qr",
+        "--select",
+        "Steam",
+        "--out",
+        "steam",
+    ],
+    &["export", "--format", "google-qr", "--out", "uris.txt"],
+    &[
+        "export",
+        "--format",
+        "age",
+        "--out",
+        "backup.age",
+        "--backup-passphrase-file",
+        "bp",
+    ],
+    &["export", "--format", "age", "--out", "-"],
+    &[
+        "export",
+        "--format",
+        "uris",
+        "--out",
+        "vault.age",
+        "--force",
+    ],
+    &["export", "--format", "aegis", "--out", "-"],
+    &["verify", "backup.age", "--source-passphrase-file", "bp"],
+    &["verify", "backup.age"],
+    &["verify", "backup.age", "--source-passphrase-file", "wrong"],
+    &["verify", "aegis.json"],
+    &["verify", "missing.png"],
+    &["verify", "uris.txt", "qr"],
+    &["list"],
+    &["import", "--dry-run", "aegis.json", "qr", "missing.png"],
+    &["verify", "new.txt"],
+    &["import", "--dry-run", "new.txt", "uris.txt"],
+    &["import", "new.txt"],
+    &["list"],
+];
+
+/// An account the vault of [`TRANSCRIPT_STEPS`] does not have.
+const NEW_ACCOUNT: &str = "otpauth://totp/New:x?secret=MZXW6YTBOI&issuer=New\n";
+
+/// Runs the steps and returns what each printed, with its exit status.
+fn transcript(env: &Env, steps: &[&[&str]]) -> String {
+    let mut out = String::new();
+    for step in steps {
+        let run = env.cmd().args(*step).output().unwrap();
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        // A JSON or URI list on standard output holds secrets and random ids: its size is enough.
+        let stdout = if step.contains(&"-") {
+            format!("({} bytes)\n", run.stdout.len())
+        } else {
+            stdout.into_owned()
+        };
+        out.push_str(&format!(
+            "$ keyfob {}\n[exit {}]\n{}{}",
+            step.join(" "),
+            run.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&run.stderr),
+            stdout
+        ));
+    }
+    out
+}
+
+#[test]
+fn the_cli_says_what_it_did_word_for_word() {
+    // Made with keyfob at e592231a (before export, verify and import became
+    // library jobs): the front end must word every result as it did.
+    let env = Env::new();
+    fill(&env);
+    std::fs::write(env.path("bp"), "a backup passphrase\n").unwrap();
+    std::fs::write(env.path("wrong"), "not it\n").unwrap();
+    std::fs::write(env.path("new.txt"), NEW_ACCOUNT).unwrap();
+    let dir = env.dir.path().display().to_string();
+    let got = transcript(&env, TRANSCRIPT_STEPS).replace(&dir, "DIR");
+    assert_eq!(got, include_str!("data/cli-transcript.txt"));
+}

@@ -10,7 +10,7 @@
     clippy::panic
 )]
 
-use keyfob::import::{self, Format, aegis, google_migration};
+use keyfob::import::{self, Format, google_migration};
 use keyfob::vault::crypto::{self, BackupTarget};
 use keyfob::vault::{Document, Key};
 use keyfob::{Account, Algorithm, Kind, Secret};
@@ -102,7 +102,7 @@ proptest! {
 
     #[test]
     fn aegis_export_imports_back(accounts in accounts()) {
-        let json = aegis::to_plain_json(&accounts);
+        let json = keyfob::export::aegis::to_plain_json(&accounts);
         prop_assert_eq!(import::detect(&json, Some("aegis.json")), Some(Format::Aegis));
         let back = import::parse(&json, Format::Aegis, None, 0).unwrap();
         prop_assert!(back.skipped.is_empty(), "skipped: {:?}", back.skipped);
@@ -114,7 +114,7 @@ proptest! {
         // An empty issuer with a ':' in the name reads back split at the ':', as
         // Google's own app reads it: not a round trip, so not generated here.
         prop_assume!(!accounts.iter().any(|a| a.issuer.is_empty() && a.name.contains(':')));
-        let export = google_migration::encode_batches(&accounts, per_batch, batch_id);
+        let export = keyfob::export::google_qr::encode_batches(&accounts, per_batch, batch_id);
         let (expected, unrepresentable): (Vec<Account>, Vec<Account>) =
             accounts.iter().cloned().partition(google_representable);
         // Accounts the format cannot hold are named, the others all exported.
@@ -173,7 +173,7 @@ fn google_qr_images_decode_back() {
             .unwrap()
         })
         .collect();
-    let export = google_migration::encode_batches(&accounts, 10, -5);
+    let export = keyfob::export::google_qr::encode_batches(&accounts, 10, -5);
     assert_eq!(export.uris.len(), 3);
     let mut back = Vec::new();
     for (i, uri) in export.uris.iter().enumerate() {

@@ -87,7 +87,8 @@ fn debug_output_of_secret_bearing_types_is_redacted() {
     let uri = keyfob::uri::format(&account);
     let imported = import::parse(uri.as_bytes(), Format::OtpauthList, None, 0).unwrap();
     assert_eq!(imported.accounts.len(), 1);
-    let migration = import::google_migration::encode_batches(std::slice::from_ref(&account), 10, 1);
+    let migration =
+        keyfob::export::google_qr::encode_batches(std::slice::from_ref(&account), 10, 1);
     assert_eq!(migration.uris.len(), 1);
     let cases: Vec<(&str, String)> = vec![
         ("Secret", format!("{:?}", account.secret)),

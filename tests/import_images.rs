@@ -12,7 +12,6 @@ use std::io::Cursor;
 use std::path::PathBuf;
 
 use image::{DynamicImage, GrayImage, ImageFormat, Luma, imageops};
-use keyfob::import::google_migration;
 use keyfob::{Account, Algorithm, Kind, Secret};
 use predicates::prelude::*;
 
@@ -95,7 +94,7 @@ fn google_accounts() -> Vec<Account> {
 fn screenshot_photo_and_google_export_import_with_a_per_file_summary() {
     let env = Env::new();
     // A Google "Transfer accounts" export split over two codes, negative batch id.
-    let google = google_migration::encode_batches(&google_accounts(), 2, -1_234_567);
+    let google = keyfob::export::google_qr::encode_batches(&google_accounts(), 2, -1_234_567);
     assert_eq!(google.uris.len(), 2);
 
     let images = env.path("images");

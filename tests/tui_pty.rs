@@ -447,3 +447,136 @@ fn hotp_code_is_not_shown_or_copied_when_its_counter_cannot_be_saved() {
     // The next code anywhere is the next counter's: code 3 was given out once.
     assert_eq!(cli(&["code", "bank"]).trim(), hotp(4));
 }
+
+#[test]
+fn import_an_aegis_export_through_ctrl_o() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, identity) = identity_vault(dir.path());
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aegis/plain.json");
+    std::fs::copy(&fixture, dir.path().join("aegis-export.json")).unwrap();
+    let mut ui = ui_on(dir.path(), &vault, &identity, &[]);
+    ui.wait_for("alice@gmail.com");
+    ui.send(b"\x0f"); // Ctrl-O
+    ui.wait_for("Import accounts");
+    ui.type_text("aeg");
+    ui.send(b"\t"); // Tab completes the one name
+    ui.wait_for("aegis-export.json");
+    ui.send(b"\r");
+    let screen = ui.wait_for("Enter adds 3 accounts");
+    assert!(
+        screen.contains("aegis-export.json (Aegis): 3 new, 1 duplicate"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("cannot be moved: Legacy VPN (mobile)"),
+        "{screen}"
+    );
+    ui.send(b"\r");
+    ui.wait_for("Imported 3 accounts");
+    ui.wait_for("Example Corp");
+    ui.quit();
+    let list = cli_on(&vault, &identity, &["list"]);
+    for name in ["GitHub", "Google", "Example Corp", "Bank", "Steam"] {
+        assert!(list.contains(name), "{name} missing from:\n{list}");
+    }
+}
+
+#[test]
+fn import_a_qr_screenshot_through_ctrl_o() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, identity) = identity_vault(dir.path());
+    // The QR code a phone shows for its export: keyfob's own google-qr export of another vault.
+    let other = dir.path().join("phone");
+    std::fs::create_dir(&other).unwrap();
+    let (phone_vault, phone_id) = (other.join("vault.age"), other.join("id.txt"));
+    cli_on(&phone_vault, &phone_id, &["init"]);
+    cli_on(
+        &phone_vault,
+        &phone_id,
+        &[
+            "add",
+            "--issuer",
+            "Dropbox",
+            "--name",
+            "carol",
+            "--secret",
+            "MFRGGZDFMZTWQ2LK",
+        ],
+    );
+    let shots = dir.path().join("shots");
+    cli_on(
+        &phone_vault,
+        &phone_id,
+        &[
+            "export",
+            "--format",
+            "google-qr",
+            "--out",
+            shots.to_str().unwrap(),
+        ],
+    );
+    let mut ui = ui_on(dir.path(), &vault, &identity, &[]);
+    ui.wait_for("alice@gmail.com");
+    ui.send(b"\x0f"); // Ctrl-O
+    ui.wait_for("Import accounts");
+    ui.type_text("shots/keyfob-google-1-of-1.png");
+    ui.send(b"\r");
+    let screen = ui.wait_for("Enter adds 1 account");
+    assert!(screen.contains("(image): 1 new"), "{screen}");
+    assert!(screen.contains("+ Dropbox (carol)"), "{screen}");
+    ui.send(b"\r");
+    ui.wait_for("Imported 1 account");
+    ui.wait_for("Dropbox");
+    ui.quit();
+    assert!(cli_on(&vault, &identity, &["list"]).contains("Dropbox"));
+}
+
+#[test]
+fn an_age_backup_made_and_verified_through_ctrl_p() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, identity) = identity_vault(dir.path());
+    let mut ui = ui_on(dir.path(), &vault, &identity, &[]);
+    ui.wait_for("alice@gmail.com");
+    ui.send(b"\x10"); // Ctrl-P
+    ui.wait_for("No verified backup yet");
+    ui.send(b"\x1b[C"); // → age backup
+    ui.wait_for("age backup (encrypted)");
+    ui.send(b"\x1b[B\x1b[B\x1b[B"); // ↓ file, ↓ encrypt to, ↓ passphrase
+    ui.type_text("open sesame");
+    ui.send(b"\x1b[B"); // ↓ again
+    ui.type_text("open sesame");
+    assert!(!ui.screen().contains("open sesame"));
+    ui.send(b"\r");
+    ui.wait_for("verify it here");
+    let backups: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("keyfob-backup-"))
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    let bytes = std::fs::read(dir.path().join(&backups[0])).unwrap();
+    assert!(bytes.starts_with(b"age-encryption.org/v1\n-> scrypt "));
+
+    // Up to the action, → four times to verify, the file by Tab, then the passphrase when asked.
+    ui.send(b"\x1b[A\x1b[A\x1b[A\x1b[A");
+    ui.send(b"\x1b[C\x1b[C\x1b[C\x1b[C");
+    ui.wait_for("verify a backup");
+    ui.send(b"\x1b[B");
+    ui.type_text("keyfob-b");
+    ui.send(b"\t");
+    ui.wait_for(&backups[0]);
+    ui.send(b"\r");
+    ui.wait_for("type its passphrase, then Enter");
+    ui.type_text("open sesame");
+    ui.send(b"\r");
+    let screen = ui.wait_for("Recorded as a verified backup.");
+    assert!(
+        flat(&screen).contains("2 of 2 vault accounts are on the backup and identical"),
+        "{screen}"
+    );
+    ui.wait_for("checked today");
+    ui.quit();
+    let log = std::fs::read_to_string(dir.path().join("vault.age.backups.json")).unwrap();
+    assert!(log.contains("\"verified\""), "{log}");
+    assert!(!log.contains("sesame"));
+}

@@ -6,13 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use keyfob::Account;
-use keyfob::export::{self, ExportFormat, paper};
-use keyfob::import::{aegis, google_migration};
-use keyfob::vault::backups::{BackupLog, BackupRecord};
+use keyfob::export::{self, ExportError, ExportFormat, ExportOptions, Output as Bytes, paper};
 use keyfob::vault::crypto::{self, BackupTarget};
 use keyfob::vault::paths::{self, PathError};
-use keyfob::vault::{Document, store};
-use zeroize::Zeroizing;
 
 use super::context::{Context, now, today};
 use super::passphrase;
@@ -51,9 +47,6 @@ pub struct ExportArgs {
     pub force: bool,
 }
 
-/// Largest number of accounts in one Google QR code (what Google's app uses).
-const GOOGLE_PER_QR: usize = 10;
-
 /// Writes the export.
 pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let format = ExportFormat::parse(&args.format)?;
@@ -66,7 +59,7 @@ pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
     }
     let out = output(ctx, &args, format)?;
     let shown = out.shown();
-    let target = if format == ExportFormat::Age {
+    let backup = if format == ExportFormat::Age {
         Some(backup_target(ctx, &args)?)
     } else {
         None
@@ -89,133 +82,102 @@ pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
     if accounts.is_empty() {
         bail!("the vault has no accounts to export");
     }
-    let fingerprint = paper::sheet_fingerprint(&accounts);
-    let mut exported: Vec<&Account> = accounts.iter().collect();
-
-    match format {
-        ExportFormat::Paper => {
-            let options = paper::PaperOptions {
-                size,
-                date: today(),
-                ..paper::PaperOptions::default()
-            };
-            let pdf = paper::paper_sheet(&accounts, &options)?;
-            out.write(&pdf)?;
-            eprintln!(
-                "Wrote a recovery sheet ({}) of {} to {shown} (fingerprint {fingerprint}).\n\
-                 Print it, keep it as safe as cash, then check the printout: scan or photograph it and run 'keyfob verify SCAN.png'.",
-                size,
-                count(accounts.len()),
-            );
+    let options = ExportOptions {
+        paper: paper::PaperOptions {
+            size,
+            date: today(),
+            ..paper::PaperOptions::default()
+        },
+        backup,
+        armor: args.armor,
+        now: now(),
+        google_batch_id: None,
+    };
+    let made = match export::write(format, &accounts, &options) {
+        Ok(made) => made,
+        Err(ExportError::NotRepresentable { skipped }) => {
+            warn_skipped(&skipped);
+            bail!("{}", ExportError::NotRepresentable { skipped });
         }
-        ExportFormat::Age => {
-            let mut document = Document::new(now());
-            document.accounts = accounts.clone();
-            let plaintext = document.to_json();
-            let target = target.context("no backup target")?;
-            let ciphertext = crypto::encrypt_backup(&plaintext, &target, args.armor)?;
-            out.write(&ciphertext)?;
+        Err(error) => return Err(error.into()),
+    };
+    warn_skipped(&made.skipped);
+    if let (ExportFormat::Uris, Some(warning)) = (format, format.plaintext_warning())
+        && std::io::stderr().is_terminal()
+        && !out.is_stdout()
+    {
+        eprintln!("warning: {shown} {warning}.");
+    }
+    match (&out, &made.output) {
+        (Output::Stdout, Bytes::File(bytes)) => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(bytes)?;
+            stdout.flush()?;
+        }
+        (Output::File { given, .. }, _) => {
+            made.save(given, ctx.path(), args.force)
+                .map_err(export_error)?;
+        }
+        (Output::Stdout, _) => bail!("this export cannot go to standard output"),
+    }
+    let n = count(accounts.len());
+    match (format, &made.output) {
+        (ExportFormat::Paper, _) => eprintln!(
+            "Wrote a recovery sheet ({size}) of {n} to {shown} (fingerprint {}).\n\
+             Print it, keep it as safe as cash, then check the printout: scan or photograph it and run 'keyfob verify SCAN.png'.",
+            made.fingerprint,
+        ),
+        (ExportFormat::Age, _) => {
             let file = match &out {
                 Output::Stdout => "FILE".to_string(),
                 Output::File { given, .. } => given.display().to_string(),
             };
             eprintln!(
-                "Wrote an encrypted backup of {} to {shown}. Check it with 'keyfob verify {file}'; restore with 'keyfob import {file}'.",
-                count(accounts.len()),
+                "Wrote an encrypted backup of {n} to {shown}. Check it with 'keyfob verify {file}'; restore with 'keyfob import {file}'."
             );
         }
-        ExportFormat::Uris => {
-            let mut text = Zeroizing::new(Vec::new());
-            export::write_uris(&accounts, &mut *text)?;
-            if std::io::stderr().is_terminal() && !out.is_stdout() {
-                eprintln!(
-                    "warning: {shown} holds your secrets in plain text; delete it once it has served."
-                );
-            }
-            out.write(&text)?;
-            eprintln!(
-                "Wrote {} as otpauth URIs to {shown}.",
-                count(accounts.len())
-            );
-        }
-        ExportFormat::Aegis => {
-            let json = aegis::to_plain_json(&accounts);
-            out.write(&json)?;
-            eprintln!(
-                "Wrote a plain Aegis export of {} to {shown} (unencrypted: import it in Aegis, then delete it).",
-                count(accounts.len()),
-            );
-        }
-        ExportFormat::GoogleQr => {
-            let mut random = [0u8; 4];
-            let _ = getrandom::fill(&mut random);
-            let batch_id = i32::from_le_bytes(random) & i32::MAX;
-            let migration = google_migration::encode_batches(&accounts, GOOGLE_PER_QR, batch_id);
-            for skipped in &migration.skipped {
-                eprintln!(
-                    "not exported: {}: {}",
-                    skipped.label(),
-                    keyfob::text::Escaped(&skipped.reason)
-                );
-            }
-            exported.retain(|a| {
-                !migration
-                    .skipped
-                    .iter()
-                    .any(|s| s.issuer == a.issuer.trim() && s.name == a.name.trim())
-            });
-            if migration.uris.is_empty() {
-                bail!(
-                    "none of the selected accounts can be represented as a Google Authenticator export"
-                );
-            }
-            let total = migration.uris.len();
-            let paths = (1..=total)
-                .map(|i| {
-                    let png = args.out.join(format!("keyfob-google-{i}-of-{total}.png"));
-                    checked(ctx, &png, args.force)
-                })
-                .collect::<anyhow::Result<Vec<PathBuf>>>()?;
-            paths::create_private_dir_all(&args.out)
-                .with_context(|| format!("creating the directory '{}'", args.out.display()))?;
-            let mut written = Vec::new();
-            for (index, (uri, path)) in migration.uris.iter().zip(&paths).enumerate() {
-                let result = export::png::qr_png(uri, &format!("batch {} of {total}", index + 1))
-                    .map_err(anyhow::Error::from)
-                    .and_then(|png| write_private(path, &png));
-                if let Err(error) = result {
-                    for done in &written {
-                        let _ = std::fs::remove_file(done);
-                    }
-                    return Err(error);
-                }
-                written.push(path.clone());
-            }
-            eprintln!(
-                "Wrote {} QR code{} for {} to '{}'. In the phone app choose \"Import\"/\"Transfer accounts\" and scan them in order.",
-                total,
-                if total == 1 { "" } else { "s" },
-                count(exported.len()),
-                args.out.display()
-            );
-        }
-        _ => bail!("unsupported export format"),
+        (ExportFormat::Uris, _) => eprintln!("Wrote {n} as otpauth URIs to {shown}."),
+        (ExportFormat::Aegis, _) => eprintln!(
+            "Wrote a plain Aegis export of {n} to {shown} ({}).",
+            format.plaintext_warning().unwrap_or_default()
+        ),
+        (_, Bytes::Images(images)) => eprintln!(
+            "Wrote {} QR code{} for {} to '{}'. In the phone app choose \"Import\"/\"Transfer accounts\" and scan them in order.",
+            images.len(),
+            if images.len() == 1 { "" } else { "s" },
+            count(made.exported.len()),
+            args.out.display()
+        ),
+        _ => {}
     }
-
-    let recorded = BackupLog::record(
-        ctx.path(),
-        BackupRecord {
-            kind: format.name().to_string(),
-            created: now(),
-            verified: None,
-            accounts: exported.iter().map(|a| a.id.clone()).collect(),
-            fingerprint,
-        },
-    );
-    if let Err(error) = recorded {
+    if let Err(error) = made.record(ctx.path(), now()) {
         eprintln!("warning: could not record the backup for reminders: {error}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Names, on stderr, the accounts an export leaves out and why.
+fn warn_skipped(skipped: &[keyfob::import::Skipped]) {
+    for skipped in skipped {
+        eprintln!(
+            "not exported: {}: {}",
+            skipped.label(),
+            keyfob::text::Escaped(&skipped.reason)
+        );
+    }
+}
+
+/// An [`ExportError`] from saving, worded as the CLI words it, with what to do.
+fn export_error(error: ExportError) -> anyhow::Error {
+    match error {
+        ExportError::Path(error) => path_error(&error),
+        ExportError::Write { path, source } => {
+            anyhow::Error::new(source).context(format!("writing '{}'", path.display()))
+        }
+        ExportError::CreateDir { path, source } => anyhow::Error::new(source)
+            .context(format!("creating the directory '{}'", path.display())),
+        other => anyhow::Error::new(other),
+    }
 }
 
 fn count(n: usize) -> String {
@@ -242,17 +204,12 @@ fn backup_target(ctx: &Context, args: &ExportArgs) -> anyhow::Result<BackupTarge
     )?))
 }
 
-/// Writes a file atomically with mode 0600; a failure leaves no partial file.
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    store::replace_file(path, bytes, 0).with_context(|| format!("writing '{}'", path.display()))
-}
-
 /// Where an export goes: standard output, or a file checked by [`paths::check_output`].
 enum Output {
     /// `--out -`.
     Stdout,
-    /// The file to replace (links followed), and the name the user gave.
-    File { path: PathBuf, given: PathBuf },
+    /// The name the user gave (checked already).
+    File { given: PathBuf },
 }
 
 impl Output {
@@ -265,18 +222,6 @@ impl Output {
         match self {
             Output::Stdout => "standard output".to_string(),
             Output::File { given, .. } => format!("'{}'", given.display()),
-        }
-    }
-
-    fn write(&self, bytes: &[u8]) -> anyhow::Result<()> {
-        match self {
-            Output::Stdout => {
-                let mut stdout = std::io::stdout().lock();
-                stdout.write_all(bytes)?;
-                stdout.flush()?;
-                Ok(())
-            }
-            Output::File { path, .. } => write_private(path, bytes),
         }
     }
 }
@@ -292,13 +237,12 @@ fn output(ctx: &Context, args: &ExportArgs, format: ExportFormat) -> anyhow::Res
         }
         // The images are checked one by one once their number is known.
         return Ok(Output::File {
-            path: args.out.clone(),
             given: args.out.clone(),
         });
     }
     if args.out != Path::new("-") {
+        checked(ctx, &args.out, args.force)?;
         return Ok(Output::File {
-            path: checked(ctx, &args.out, args.force)?,
             given: args.out.clone(),
         });
     }
@@ -316,18 +260,23 @@ fn output(ctx: &Context, args: &ExportArgs, format: ExportFormat) -> anyhow::Res
 }
 
 /// [`paths::check_output`] with what to do added to its refusals.
-fn checked(ctx: &Context, out: &Path, force: bool) -> anyhow::Result<PathBuf> {
-    paths::check_output(out, ctx.path(), force).map_err(|error| {
-        let hint = match &error {
-            PathError::Exists { .. } => "keyfob will not overwrite it without --force",
-            PathError::OwnFile { .. } => {
-                "keyfob never writes an export over them, even with --force: choose another name"
-            }
-            PathError::NotRegular { .. } => {
-                "choose a file name (or '-' for standard output with uris, aegis or age --armor)"
-            }
-            _ => "choose another --out",
-        };
-        anyhow::anyhow!("{error}; {hint}")
-    })
+fn checked(ctx: &Context, out: &Path, force: bool) -> anyhow::Result<()> {
+    paths::check_output(out, ctx.path(), force)
+        .map(drop)
+        .map_err(|error| path_error(&error))
+}
+
+/// A [`PathError`] with what to do added to its refusal.
+fn path_error(error: &PathError) -> anyhow::Error {
+    let hint = match error {
+        PathError::Exists { .. } => "keyfob will not overwrite it without --force",
+        PathError::OwnFile { .. } => {
+            "keyfob never writes an export over them, even with --force: choose another name"
+        }
+        PathError::NotRegular { .. } => {
+            "choose a file name (or '-' for standard output with uris, aegis or age --armor)"
+        }
+        _ => "choose another --out",
+    };
+    anyhow::anyhow!("{error}; {hint}")
 }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use keyfob::import::Format;
-use keyfob::import::session::{self, Credentials, InputError, Outcome};
+use keyfob::import::session::{self, Callbacks, Credentials, InputError, PasswordRequest, Preview};
 use keyfob::text::{Escaped, escape_path};
 use keyfob::vault::Key;
 use secrecy::ExposeSecret;
@@ -56,13 +56,6 @@ Authenticator export codes); keyfob's own age backups are read back, and its pap
     help
 }
 
-struct FileReport {
-    path: PathBuf,
-    result: Result<Outcome, InputError>,
-    added: Vec<String>,
-    duplicates: usize,
-}
-
 /// Runs the import.
 pub fn run(ctx: &Context, args: ImportArgs) -> anyhow::Result<ExitCode> {
     let from = match &args.from {
@@ -90,71 +83,35 @@ pub fn run(ctx: &Context, args: ImportArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("reading the identity '{}'", path.display()))?,
         );
     }
-    let walk = session::expand_paths(&args.paths).context("listing the files to import")?;
-    warn_passed_over(&walk);
     let now = now();
-
-    let mut reports = Vec::new();
-    for path in walk.files {
-        let result = read_with_password(
-            &path,
-            from,
-            &mut credentials,
-            args.source_passphrase_file.is_some(),
-            now,
-        );
-        reports.push(FileReport {
-            path,
-            result,
-            added: Vec::new(),
-            duplicates: 0,
-        });
-    }
+    let mut asker = Asker {
+        from_file: args.source_passphrase_file.is_some(),
+    };
+    let mut preview = Preview::read(&args.paths, from, &mut credentials, now, &mut asker)
+        .context("listing the files to import")?;
 
     // Nothing read (every file failed or held no account): the vault need not
     // be unlocked at all, so a wrong source file costs no passphrase prompt.
-    let any_account = reports
-        .iter()
-        .any(|r| r.result.as_ref().is_ok_and(|o| !o.accounts.is_empty()));
-    if any_account {
+    if preview.has_accounts() {
         let mut vault = if args.dry_run {
             ctx.open()?
         } else {
             ctx.open_for_write()?
         };
-        let mut added_total = 0;
-        for report in &mut reports {
-            let Ok(outcome) = &mut report.result else {
-                continue;
-            };
-            let incoming = std::mem::take(&mut outcome.accounts);
-            let (fresh, duplicates) = session::dedupe(vault.accounts(), incoming);
-            report.duplicates = duplicates.len();
-            report.added = fresh.iter().map(|a| a.label()).collect();
-            added_total += fresh.len();
-            vault.accounts_mut().extend(fresh);
-        }
-        if !args.dry_run && added_total > 0 {
+        preview.dedupe(vault.accounts());
+        let added = preview.commit(vault.accounts_mut());
+        if !args.dry_run && added > 0 {
             vault.save().context("saving the vault")?;
         }
     }
 
     let from_file = args.source_passphrase_file.is_some();
     let mut stderr = std::io::stderr().lock();
-    for report in &reports {
+    for report in &preview.files {
         if let Err(error) = &report.result {
             // The causes too ("cannot read the file: No such file or directory"),
             // as `main` does with `{:#}`; none of them holds file content.
-            let mut message = error.to_string();
-            let mut cause = std::error::Error::source(error);
-            while let Some(inner) = cause {
-                let text = inner.to_string();
-                if !message.ends_with(&text) {
-                    message.push_str(": ");
-                    message.push_str(&text);
-                }
-                cause = inner.source();
-            }
+            let message = keyfob::text::with_causes(error);
             writeln!(
                 stderr,
                 "keyfob: '{}': {}{}",
@@ -165,53 +122,36 @@ pub fn run(ctx: &Context, args: ImportArgs) -> anyhow::Result<ExitCode> {
         }
     }
     drop(stderr);
-    let text = summary(&reports, args.dry_run);
+    let text = summary(&preview, args.dry_run);
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    let failed = reports.iter().filter(|r| r.result.is_err()).count();
-    Ok(if failed > 0 {
+    Ok(if preview.failed() > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
 }
 
-fn read_with_password(
-    path: &Path,
-    from: Option<Format>,
-    credentials: &mut Credentials,
+/// Asks for the password of an encrypted source in a terminal, up to three
+/// times a file, unless it came from a file; names what the walk passed over.
+struct Asker {
     from_file: bool,
-    now: i64,
-) -> Result<Outcome, InputError> {
-    let mut tries = 0;
-    loop {
-        let result = session::read_input(path, from, credentials, now);
-        let wrong = matches!(
-            &result,
-            Err(InputError::Import(
-                keyfob::import::ImportError::WrongPassword
-            )) | Err(InputError::Backup(
-                keyfob::vault::VaultError::WrongPassphrase
-            ))
-        );
-        let needs = result
-            .as_ref()
-            .err()
-            .is_some_and(InputError::needs_password);
-        let ask_again = (needs || wrong) && !from_file && tries < 3 && passphrase::interactive();
-        if !ask_again {
-            return result;
+}
+
+impl Callbacks for Asker {
+    fn walked(&mut self, walk: &session::Walk) {
+        warn_passed_over(walk);
+    }
+
+    fn password(&mut self, request: &PasswordRequest<'_>) -> Option<Zeroizing<Vec<u8>>> {
+        if self.from_file || request.attempt >= 3 || !passphrase::interactive() {
+            return None;
         }
-        if wrong {
-            eprintln!("Wrong password for '{}'.", escape_path(path));
+        if request.wrong {
+            eprintln!("Wrong password for '{}'.", escape_path(request.path));
         }
-        tries += 1;
-        match passphrase::prompt(&format!("Password of '{}': ", escape_path(path))) {
-            Ok(secret) => {
-                credentials.password =
-                    Some(Zeroizing::new(secret.expose_secret().as_bytes().to_vec()))
-            }
-            Err(_) => return result,
-        }
+        let secret =
+            passphrase::prompt(&format!("Password of '{}': ", escape_path(request.path))).ok()?;
+        Some(Zeroizing::new(secret.expose_secret().as_bytes().to_vec()))
     }
 }
 
@@ -224,11 +164,7 @@ pub(super) fn warn_passed_over(walk: &session::Walk) {
 
 /// What to do about an error, for the message on stderr.
 pub(super) fn hint(error: &InputError, from_file: bool) -> &'static str {
-    let wrong = matches!(
-        error,
-        InputError::Import(keyfob::import::ImportError::WrongPassword)
-            | InputError::Backup(keyfob::vault::VaultError::WrongPassphrase)
-    );
+    let wrong = error.is_wrong_password();
     if matches!(
         error,
         InputError::Pdf(keyfob::import::pdf::PdfError::ToolMissing)
@@ -254,23 +190,18 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn summary(reports: &[FileReport], dry_run: bool) -> String {
+fn summary(preview: &Preview, dry_run: bool) -> String {
     let mut out = String::new();
-    let mut batches = Vec::new();
-    let (mut added, mut duplicates, mut failed) = (0, 0, 0);
+    let reports = &preview.files;
     let verb = if dry_run { "would add" } else { "added" };
     for report in reports {
         let name = escape_path(&report.path);
         match &report.result {
             Err(_) => {
                 // The error itself went to stderr.
-                failed += 1;
                 let _ = writeln!(out, "{name}: failed, nothing imported");
             }
             Ok(outcome) => {
-                added += report.added.len();
-                duplicates += report.duplicates;
-                batches.extend(outcome.google_batches.iter().copied());
                 let mut parts = vec![format!("{} {verb}", report.added.len())];
                 if report.duplicates > 0 {
                     parts.push(format!(
@@ -290,8 +221,8 @@ fn summary(reports: &[FileReport], dry_run: bool) -> String {
                     ));
                 }
                 let _ = writeln!(out, "{name} ({}): {}", outcome.kind, parts.join(", "));
-                for label in &report.added {
-                    let _ = writeln!(out, "  {verb}: {label}");
+                for account in &report.added {
+                    let _ = writeln!(out, "  {verb}: {}", account.label());
                 }
                 for skipped in &outcome.skipped {
                     let _ = writeln!(
@@ -304,7 +235,8 @@ fn summary(reports: &[FileReport], dry_run: bool) -> String {
             }
         }
     }
-    for gap in session::missing_batches(&batches) {
+    let (added, duplicates, failed) = (preview.added(), preview.duplicates(), preview.failed());
+    for gap in preview.missing_batches() {
         let numbers: Vec<String> = gap.missing.iter().map(i32::to_string).collect();
         let _ = writeln!(
             out,

@@ -1,16 +1,14 @@
 //! `keyfob verify`: check a printed sheet (scan or photo, or its PDF) or an
 //! encrypted backup against the vault, and record a good check for reminders.
 
-use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use keyfob::Account;
-use keyfob::import::session::{self, Credentials, InputKind};
+use keyfob::import::session::{self, Callbacks, Credentials, PasswordRequest};
 use keyfob::vault::Key;
-use keyfob::vault::backups::{BackupLog, BackupRecord};
+use keyfob::verify::{self, VerifyError};
 use secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
@@ -49,137 +47,65 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let now = now();
-    let mut found: Vec<Account> = Vec::new();
-    let mut kind = "paper";
-    let walk = session::expand_paths(&args.files).context("listing the files to check")?;
-    super::import::warn_passed_over(&walk);
-    for file in &walk.files {
-        let mut outcome = session::read_input(file, None, &credentials, now);
-        if outcome
-            .as_ref()
-            .err()
-            .is_some_and(session::InputError::needs_password)
-            && passphrase::interactive()
-        {
-            let secret = passphrase::prompt(&format!("Passphrase of '{}': ", file.display()))?;
-            credentials.password = Some(Zeroizing::new(secret.expose_secret().as_bytes().to_vec()));
-            outcome = session::read_input(file, None, &credentials, now);
-        }
-        let outcome = match outcome {
-            Ok(outcome) => outcome,
-            Err(error) => {
-                let hint = super::import::hint(&error, args.source_passphrase_file.is_some());
-                let error =
-                    anyhow::Error::new(error).context(format!("reading '{}'", file.display()));
-                bail!("{error:#}{hint}");
-            }
-        };
-        if outcome.kind == InputKind::KeyfobBackup {
-            kind = "age";
-        }
-        found.extend(outcome.accounts);
+    let mut asker = Asker::default();
+    let found = verify::read(&args.files, &mut credentials, now, &mut asker);
+    if let Some(error) = asker.failed {
+        return Err(error);
     }
-    if found.is_empty() {
-        bail!(
-            "no accounts found in {}",
-            args.files
-                .iter()
-                .map(|f| format!("'{}'", f.display()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
+    let found = match found {
+        Ok(found) => found,
+        Err(VerifyError::Walk(error)) => {
+            return Err(anyhow::Error::new(error).context("listing the files to check"));
+        }
+        Err(VerifyError::Input { path, source }) => {
+            let hint = super::import::hint(&source, args.source_passphrase_file.is_some());
+            let error = anyhow::Error::new(source).context(format!("reading '{}'", path.display()));
+            bail!("{error:#}{hint}");
+        }
+        Err(error) => return Err(error.into()),
+    };
 
     let vault = ctx.open()?;
-    let report = compare(vault.accounts(), &found);
-    std::io::stdout().lock().write_all(report.text.as_bytes())?;
-    if report.different == 0 && report.unknown == 0 {
-        let recorded = BackupLog::record(
-            ctx.path(),
-            BackupRecord {
-                kind: kind.to_string(),
-                created: now,
-                verified: Some(now),
-                accounts: report.matched.clone(),
-                fingerprint: keyfob::export::paper::sheet_fingerprint(&found),
-            },
-        );
-        if let Err(error) = recorded {
-            eprintln!("warning: could not record the check for reminders: {error}");
-        }
+    let report = found.check(ctx.path(), vault.accounts(), now);
+    std::io::stdout()
+        .lock()
+        .write_all(report.to_string().as_bytes())?;
+    if let Some(error) = &report.record_error {
+        eprintln!("warning: could not record the check for reminders: {error}");
     }
-    Ok(if report.different > 0 || report.unknown > 0 {
+    Ok(if !report.is_correct() {
         ExitCode::FAILURE
-    } else if report.missing > 0 {
+    } else if !report.is_complete() {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
     })
 }
 
-/// The comparison of a backup's accounts with the vault's.
-pub struct Report {
-    /// Human-readable lines.
-    pub text: String,
-    /// Vault accounts found identical on the backup.
-    pub matched: Vec<keyfob::AccountId>,
-    /// Accounts whose name is in the vault but whose secret or parameters differ.
-    pub different: usize,
-    /// Accounts on the backup that the vault does not have.
-    pub unknown: usize,
-    /// Vault accounts not on the backup.
-    pub missing: usize,
+/// Asks once, in a terminal, for the passphrase of an encrypted backup, and
+/// names what the directories held that is not read.
+#[derive(Default)]
+struct Asker {
+    /// The prompt failed: the run stops with this error.
+    failed: Option<anyhow::Error>,
 }
 
-/// Compares `found` (from the backup) with `vault`.
-pub fn compare(vault: &[Account], found: &[Account]) -> Report {
-    let mut text = String::new();
-    let mut matched = Vec::new();
-    let mut differing = Vec::new();
-    let (mut different, mut unknown) = (0, 0);
-    for account in found {
-        if let Some(same) = vault.iter().find(|v| v.same_token(account)) {
-            if !matched.contains(&same.id) {
-                matched.push(same.id.clone());
-            }
-        } else if let Some(named) = vault
-            .iter()
-            .find(|v| v.issuer == account.issuer && v.name == account.name)
-        {
-            differing.push(named.id.clone());
-            different += 1;
-            let _ = writeln!(
-                text,
-                "different: {} (the secret or parameters on the backup do not match the vault)",
-                account.label()
-            );
-        } else {
-            unknown += 1;
-            let _ = writeln!(text, "not in the vault: {}", account.label());
+impl Callbacks for Asker {
+    fn walked(&mut self, walk: &session::Walk) {
+        super::import::warn_passed_over(walk);
+    }
+
+    fn password(&mut self, request: &PasswordRequest<'_>) -> Option<Zeroizing<Vec<u8>>> {
+        if request.wrong || request.attempt > 0 || !passphrase::interactive() {
+            return None;
         }
-    }
-    // An account reported as different is on the backup, just not identical.
-    let missing: Vec<&Account> = vault
-        .iter()
-        .filter(|v| !matched.contains(&v.id) && !differing.contains(&v.id))
-        .collect();
-    for account in &missing {
-        let _ = writeln!(text, "missing from the backup: {}", account.label());
-    }
-    let _ = writeln!(
-        text,
-        "{} of {} vault accounts are on the backup and identical; {} different, {} missing, {} not in the vault.",
-        matched.len(),
-        vault.len(),
-        different,
-        missing.len(),
-        unknown
-    );
-    Report {
-        text,
-        matched,
-        different,
-        unknown,
-        missing: missing.len(),
+        let prompt = format!("Passphrase of '{}': ", request.path.display());
+        match passphrase::prompt(&prompt) {
+            Ok(secret) => Some(Zeroizing::new(secret.expose_secret().as_bytes().to_vec())),
+            Err(error) => {
+                self.failed = Some(error);
+                None
+            }
+        }
     }
 }

@@ -1,22 +1,31 @@
 //! Exports: turning accounts into something that lives outside the vault.
 //!
 //! Each target has its own file and writes into an `impl Write` or returns
-//! bytes; choosing file names, asking before overwriting and printing are the
-//! CLI's business. The targets are a printable paper sheet ([`paper`]), plain
-//! otpauth URIs ([`write_uris`]) and QR images ([`png`]); the age and Aegis
-//! formats and Google's migration QR codes are listed in [`ExportFormat`] so
-//! the CLI can offer one set of names.
+//! bytes: a printable paper sheet ([`paper`]), plain otpauth URIs
+//! ([`write_uris`]), a plain Aegis vault ([`aegis`]), Google Authenticator
+//! migration QR codes ([`google_qr`], drawn by [`png`]) and age backups of the
+//! vault document. [`ExportFormat`] lists them; [`write`] makes any of them and
+//! [`Export::save`] puts it on disk, for the CLI and the terminal UI alike.
+//! Asking for input and wording the result are the front ends' business.
 
 use std::fmt;
 use std::io::Write;
 use std::str::FromStr;
 
+use std::path::PathBuf;
+
 use crate::account::Account;
 use crate::uri;
+use crate::vault::VaultError;
+use crate::vault::paths::PathError;
 
+pub mod aegis;
+pub mod google_qr;
+mod job;
 pub mod paper;
 pub mod png;
 
+pub use job::{Export, ExportOptions, Output, write};
 pub use paper::{PaperOptions, PaperSize, sheet_fingerprint, write_paper_sheet};
 pub use png::qr_png;
 
@@ -59,6 +68,42 @@ pub enum ExportError {
     /// PNG encoding failed.
     #[error("could not encode the PNG image")]
     Png(#[from] ::png::EncodingError),
+    /// Encrypting an age backup failed, or a recipient is not valid.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// An age backup was asked for without a passphrase or recipients.
+    #[error("an age backup needs a passphrase or at least one recipient")]
+    NoBackupTarget,
+    /// None of the accounts fits Google Authenticator's format.
+    #[error("none of the selected accounts can be represented as a Google Authenticator export")]
+    NotRepresentable {
+        /// Every account, each with the reason it cannot be represented.
+        skipped: Vec<crate::import::Skipped>,
+    },
+    /// keyfob may not write at this path.
+    #[error(transparent)]
+    Path(#[from] PathError),
+    /// Google QR codes go into a directory, and this path is something else.
+    #[error("'{}' is not a directory", .0.display())]
+    NotADirectory(PathBuf),
+    /// The directory for the images could not be created.
+    #[error("could not create the directory '{}'", path.display())]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing a file of the export failed (nothing partial is left).
+    #[error("could not write '{}'", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// The formats `keyfob export` can write.
@@ -114,11 +159,47 @@ impl ExportFormat {
     }
 }
 
+impl ExportFormat {
+    /// Whether the export holds the secrets unencrypted (every format but age).
+    pub fn is_plaintext(self) -> bool {
+        self != ExportFormat::Age
+    }
+
+    /// The warning for a plaintext file export, as the CLI and the terminal UI
+    /// show it after the file's name; `None` for age backups and paper sheets
+    /// (whose advice is to print and check them).
+    pub fn plaintext_warning(self) -> Option<&'static str> {
+        match self {
+            ExportFormat::Uris => {
+                Some("holds your secrets in plain text; delete it once it has served")
+            }
+            ExportFormat::Aegis => Some("unencrypted: import it in Aegis, then delete it"),
+            ExportFormat::GoogleQr => {
+                Some("the images hold your secrets in plain text; delete them once scanned")
+            }
+            ExportFormat::Paper | ExportFormat::Age => None,
+        }
+    }
+}
+
 impl FromStr for ExportFormat {
     type Err = ExportError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         ExportFormat::parse(text)
+    }
+}
+
+impl serde::Serialize for ExportFormat {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ExportFormat {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        ExportFormat::parse(&name).map_err(serde::de::Error::custom)
     }
 }
 

@@ -4,7 +4,8 @@
 //! [`read_input`] turns one file into an [`Outcome`] (accounts, entries that could
 //! not be imported, QR codes that are not OTP, Google batch positions);
 //! [`dedupe`] drops accounts the vault already has; [`missing_batches`] says which
-//! QR codes of a multi-part Google Authenticator export were not seen.
+//! QR codes of a multi-part Google Authenticator export were not seen;
+//! [`Preview`] runs them all as one job a front end drives.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -19,6 +20,9 @@ use crate::bounded::{self, ReadError};
 use crate::qr::{self, QrError};
 use crate::uri;
 use crate::vault::{self, Key};
+
+mod run;
+pub use run::{Callbacks, FileReport, NoCallbacks, PasswordRequest, Preview, read_with_password};
 
 /// Most files visited when walking directories.
 pub const MAX_FILES: usize = 10_000;
@@ -129,6 +133,15 @@ impl InputError {
         matches!(
             self,
             InputError::Import(ImportError::PasswordRequired) | InputError::BackupPasswordRequired
+        )
+    }
+
+    /// True when the password given does not open the input.
+    pub fn is_wrong_password(&self) -> bool {
+        matches!(
+            self,
+            InputError::Import(ImportError::WrongPassword)
+                | InputError::Backup(vault::VaultError::WrongPassphrase)
         )
     }
 }

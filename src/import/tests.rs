@@ -300,7 +300,7 @@ fn google_encode_then_decode_round_trip() {
         mk("E", Kind::Steam, Algorithm::Sha1, 5),
         mk("F", Kind::DEFAULT_TOTP, Algorithm::Sha1, 7),
     ];
-    let export = google_migration::encode_batches(&accounts, 2, -9);
+    let export = crate::export::google_qr::encode_batches(&accounts, 2, -9);
     assert_eq!(export.uris.len(), 2);
     let skipped: Vec<&str> = export.skipped.iter().map(|s| s.issuer.as_str()).collect();
     assert_eq!(skipped, ["D", "E", "F"]);

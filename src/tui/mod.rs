@@ -1,15 +1,21 @@
 //! The terminal UI (`keyfob` with no subcommand): ratatui + crossterm.
 //!
 //! Elm-like: [`app::App`] is plain data, [`app::update`] its only mutator,
-//! [`keymap`] turns keys into actions, [`view`] draws, [`worker`] runs scrypt,
-//! QR decoding and exports off the draw loop, and [`clipboard`] is the seam to
-//! the system or terminal clipboard. This module is the runtime gluing them
-//! to a real terminal and clock.
+//! [`keymap`] turns keys into actions from one table, each screen under
+//! [`screen`] keeps its state, keys and drawing in one file, [`popup`] the
+//! windows over them, [`view`] the drawing they share, [`worker`] runs
+//! scrypt, QR decoding and exports off the draw loop, and [`clipboard`] is
+//! the seam to the system or terminal clipboard. This module is the runtime
+//! gluing them to a real terminal and clock.
 
 pub mod app;
 pub mod clipboard;
-mod input;
+pub mod form;
+pub mod input;
 pub mod keymap;
+pub mod paths;
+pub mod popup;
+pub mod screen;
 pub mod view;
 pub mod worker;
 
@@ -130,7 +136,7 @@ fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
     jobs: &mpsc::Sender<Job>,
-    events: &mpsc::Receiver<app::WorkerEvent>,
+    events: &mpsc::Receiver<worker::WorkerEvent>,
     clip: &mut dyn Clipboard,
 ) -> anyhow::Result<()> {
     let mut next_tick = Instant::now();
@@ -148,7 +154,7 @@ fn event_loop(
                 Event::Key(key) => actions.extend(keymap::action_for(app, key)),
                 Event::Paste(text) => actions.push(Action::Paste(text)),
                 Event::Mouse(mouse) => {
-                    if matches!(app.screen, app::Screen::List) && app.popup.is_none() {
+                    if matches!(app.screen, screen::Screen::List(_)) && app.popup.is_none() {
                         actions.push(keymap::mouse_action(mouse));
                     } else {
                         actions.push(Action::Activity);
@@ -185,12 +191,7 @@ pub fn dispatch(app: &mut App, action: Action, jobs: &mpsc::Sender<Job>, clip: &
 
 fn perform(effect: Effect, jobs: &mpsc::Sender<Job>, clip: &mut dyn Clipboard) -> Option<Action> {
     let job = match effect {
-        Effect::Unlock(key) => Job::Unlock(key),
-        Effect::Create(key) => Job::Create(key),
-        Effect::CreateWithIdentity(path) => Job::CreateWithIdentity(path),
-        Effect::Save(accounts) => Job::Save(accounts),
-        Effect::Scan(path) => Job::Scan(path),
-        Effect::ExportPaper(path, accounts, size) => Job::ExportPaper(path, accounts, size),
+        Effect::Job(job) => job,
         Effect::Copy { code, label } => {
             return Some(match clip.copy(&code) {
                 Ok(target) => Action::Copied { label, target },
@@ -201,17 +202,16 @@ fn perform(effect: Effect, jobs: &mpsc::Sender<Job>, clip: &mut dyn Clipboard) -
             clip.clear();
             return None;
         }
-        Effect::Lock => {
-            clip.clear();
-            Job::Lock
-        }
         Effect::Quit => {
             clip.clear();
             return None;
         }
     };
+    if matches!(job, Job::Lock) {
+        clip.clear();
+    }
     if jobs.send(job).is_err() {
-        return Some(Action::Worker(app::WorkerEvent::SaveFailed(
+        return Some(Action::Worker(worker::WorkerEvent::SaveFailed(
             "the worker thread stopped; restart keyfob".into(),
         )));
     }

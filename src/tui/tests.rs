@@ -8,9 +8,11 @@ use keyfob::{Account, Algorithm, Kind, Secret, otp};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use super::app::{Action, App, Effect, Popup, Screen, Settings, WorkerEvent, update};
+use super::app::{Action, App, Effect, Screen, Settings, WorkerEvent, update};
 use super::clipboard::{Clipboard, Fake};
+use super::keymap::Cmd;
 use super::keymap::action_for;
+use super::popup::Popup;
 use super::worker::Job;
 
 /// 2027-01-15T08:00:10Z: 20 s left in a 30 s period.
@@ -172,7 +174,7 @@ fn snapshot_unlock_and_wrong_passphrase() {
     type_text(&mut app, "hunter2");
     insta::assert_snapshot!("unlock", draw(&app, 80, 24));
     let effects = press(&mut app, &[key(KeyCode::Enter)]);
-    assert!(matches!(effects.as_slice(), [Effect::Unlock(_)]));
+    assert!(matches!(effects.as_slice(), [Effect::Job(Job::Unlock(_))]));
     app.frame = 3;
     insta::assert_snapshot!("unlocking_spinner", draw(&app, 80, 24));
     update(
@@ -188,7 +190,7 @@ fn snapshot_unlock_and_wrong_passphrase() {
     // Trying again works.
     type_text(&mut app, "hunter3");
     let effects = press(&mut app, &[key(KeyCode::Enter)]);
-    assert!(matches!(effects.as_slice(), [Effect::Unlock(_)]));
+    assert!(matches!(effects.as_slice(), [Effect::Job(Job::Unlock(_))]));
 }
 
 #[test]
@@ -261,7 +263,7 @@ fn qr_secret_revealed_on_r_and_hidden_on_next_key() {
     assert_no_secret(&screen);
     assert!(matches!(&app.screen, Screen::Qr(view) if !view.revealed));
     press(&mut app, &[key(KeyCode::Esc)]);
-    assert!(matches!(app.screen, Screen::List));
+    assert!(matches!(app.screen, Screen::List(_)));
 }
 
 #[test]
@@ -279,7 +281,7 @@ fn snapshot_help() {
 fn snapshot_locked() {
     let mut app = unlocked();
     let effects = press(&mut app, &[ctrl('l')]);
-    assert!(matches!(effects.as_slice(), [Effect::Lock]));
+    assert!(matches!(effects.as_slice(), [Effect::Job(Job::Lock)]));
     assert!(app.accounts.is_empty() && app.visible.is_empty());
     let screen = draw(&app, 80, 24);
     assert!(screen.contains("The vault is locked."));
@@ -345,7 +347,7 @@ fn enter_copies_and_the_clipboard_is_cleared_later() {
     let (jobs, _rx) = mpsc::channel::<Job>();
     let mut clip = Fake::default();
     type_text(&mut app, "google");
-    super::dispatch(&mut app, Action::Submit, &jobs, &mut clip);
+    super::dispatch(&mut app, Action::Cmd(Cmd::Submit), &jobs, &mut clip);
     let expected = code_at(&app.accounts[1], NOW);
     assert_eq!(clip.content.as_deref(), Some(expected.as_str()));
     let status = app.status.clone().unwrap().0;
@@ -360,7 +362,7 @@ fn enter_copies_and_the_clipboard_is_cleared_later() {
     assert_eq!(clip.content, None, "cleared after 20 s");
 
     // Something else copied since: left alone.
-    super::dispatch(&mut app, Action::Submit, &jobs, &mut clip);
+    super::dispatch(&mut app, Action::Cmd(Cmd::Submit), &jobs, &mut clip);
     clip.content = Some("the user's own text".into());
     app.last_input = NOW + 40;
     super::dispatch(&mut app, Action::Tick(NOW + 41), &jobs, &mut clip);
@@ -383,7 +385,9 @@ fn hotp_shows_a_code_only_when_asked_and_saves_the_counter() {
         "nothing is copied before the counter is saved"
     );
     match &effects[..] {
-        [Effect::Save(accounts)] => assert_eq!(accounts[3].kind, Kind::Hotp { counter: 8 }),
+        [Effect::Job(Job::Save(accounts))] => {
+            assert_eq!(accounts[3].kind, Kind::Hotp { counter: 8 })
+        }
         _ => unreachable!(),
     }
     assert_eq!(app.accounts[3].kind, Kind::Hotp { counter: 8 });
@@ -411,7 +415,7 @@ fn hotp_code_of_a_failed_save_is_never_shown_or_copied() {
     let mut clip = Fake::default();
     type_text(&mut app, "bank");
     let first = code_at(&app.accounts[3], NOW);
-    super::dispatch(&mut app, Action::Submit, &jobs, &mut clip);
+    super::dispatch(&mut app, Action::Cmd(Cmd::Submit), &jobs, &mut clip);
     assert!(matches!(rx.try_recv(), Ok(Job::Save(_))));
     assert_eq!(clip.content, None, "copied before the counter was saved");
     // The worker reports what the vault said: another keyfob changed the file.
@@ -456,7 +460,7 @@ fn idle_lock_drops_the_accounts() {
     let mut app = unlocked();
     assert!(update(&mut app, Action::Tick(NOW + 299)).is_empty());
     let effects = update(&mut app, Action::Tick(NOW + 300));
-    assert!(effects.iter().any(|e| matches!(e, Effect::Lock)));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Job(Job::Lock))));
     assert!(app.accounts.is_empty());
     assert!(matches!(app.screen, Screen::Unlock(_)));
     // A key press resets the idle timer.
@@ -472,7 +476,7 @@ fn delete_asks_first() {
     assert!(press(&mut app, &[ctrl('d'), key(KeyCode::Char('n'))]).is_empty());
     assert_eq!(app.accounts.len(), 5);
     let effects = press(&mut app, &[key(KeyCode::Delete), key(KeyCode::Char('y'))]);
-    assert!(matches!(effects.as_slice(), [Effect::Save(a)] if a.len() == 4));
+    assert!(matches!(effects.as_slice(), [Effect::Job(Job::Save(a))] if a.len() == 4));
     assert_eq!(app.accounts.len(), 4);
     assert!(!visible_issuers(&app).contains(&"GitHub".to_string()));
 }
@@ -483,7 +487,7 @@ fn pin_and_reorder() {
     press(&mut app, &[key(KeyCode::End)]);
     assert_eq!(app.selected_account().unwrap().issuer, "Steam");
     let effects = press(&mut app, &[ctrl('f')]);
-    assert!(matches!(effects.as_slice(), [Effect::Save(_)]));
+    assert!(matches!(effects.as_slice(), [Effect::Job(Job::Save(_))]));
     assert_eq!(visible_issuers(&app)[0], "Steam");
     assert_eq!(app.selected_account().unwrap().issuer, "Steam");
     // Move GitLab up above Google.
@@ -493,7 +497,7 @@ fn pin_and_reorder() {
     );
     assert_eq!(app.selected_account().unwrap().issuer, "GitLab");
     let effects = press(&mut app, &[KeyEvent::new(KeyCode::Up, KeyModifiers::ALT)]);
-    assert!(matches!(effects.as_slice(), [Effect::Save(_)]));
+    assert!(matches!(effects.as_slice(), [Effect::Job(Job::Save(_))]));
     assert_eq!(
         visible_issuers(&app),
         ["Steam", "GitHub", "GitLab", "Google", "Bank"]
@@ -510,7 +514,7 @@ fn add_from_uri_fields_and_errors() {
         Action::Paste("otpauth://totp/Acme:me?secret=JBSWY3DPEHPK3PXQ&issuer=Acme".into()),
     );
     let effects = press(&mut app, &[key(KeyCode::Enter)]);
-    assert!(matches!(effects.as_slice(), [Effect::Save(a)] if a.len() == 6));
+    assert!(matches!(effects.as_slice(), [Effect::Job(Job::Save(a))] if a.len() == 6));
     assert_eq!(app.selected_account().unwrap().issuer, "Acme");
 
     // By fields: Tab to issuer, name, secret.
@@ -530,7 +534,7 @@ fn add_from_uri_fields_and_errors() {
     press(&mut app, &[ctrl('u')]);
     type_text(&mut app, "mzxw 6ytb oi");
     let effects = press(&mut app, &[key(KeyCode::Enter)]);
-    assert!(matches!(effects.as_slice(), [Effect::Save(a)] if a.len() == 7));
+    assert!(matches!(effects.as_slice(), [Effect::Job(Job::Save(a))] if a.len() == 7));
     assert_eq!(app.selected_account().unwrap().issuer, "Example");
 
     // A duplicate is refused.
@@ -544,7 +548,7 @@ fn add_from_uri_fields_and_errors() {
         matches!(&app.screen, Screen::Form(f) if f.error.as_deref().unwrap().contains("already"))
     );
     press(&mut app, &[key(KeyCode::Esc)]);
-    assert!(matches!(app.screen, Screen::List));
+    assert!(matches!(app.screen, Screen::List(_)));
 }
 
 #[test]
@@ -556,7 +560,7 @@ fn edit_changes_tags_and_name() {
     press(&mut app, &[key(KeyCode::Tab)]);
     type_text(&mut app, ", personal");
     let effects = press(&mut app, &[key(KeyCode::Enter)]);
-    assert!(matches!(effects.as_slice(), [Effect::Save(_)]));
+    assert!(matches!(effects.as_slice(), [Effect::Job(Job::Save(_))]));
     assert_eq!(app.accounts[0].name, "carol");
     assert_eq!(app.accounts[0].tags, ["work", "personal"]);
 }
@@ -602,7 +606,7 @@ fn create_asks_twice_and_reports_a_mismatch() {
     press(&mut app, &[key(KeyCode::Enter)]);
     type_text(&mut app, "one two three");
     let effects = press(&mut app, &[key(KeyCode::Enter)]);
-    assert!(matches!(effects.as_slice(), [Effect::Create(_)]));
+    assert!(matches!(effects.as_slice(), [Effect::Job(Job::Create(_))]));
     assert_eq!(app.busy.as_deref(), Some("Creating the vault"));
 }
 
@@ -611,7 +615,7 @@ fn quit_clears_the_clipboard() {
     let mut app = unlocked();
     let (jobs, rx) = mpsc::channel::<Job>();
     let mut clip = Fake::default();
-    super::dispatch(&mut app, Action::Submit, &jobs, &mut clip);
+    super::dispatch(&mut app, Action::Cmd(Cmd::Submit), &jobs, &mut clip);
     assert!(clip.content.is_some());
     let quit = action_for(&app, ctrl('q')).unwrap();
     super::dispatch(&mut app, quit, &jobs, &mut clip);
@@ -619,8 +623,8 @@ fn quit_clears_the_clipboard() {
     assert_eq!(clip.content, None);
     // Locking clears it too and tells the worker.
     let mut app = unlocked();
-    super::dispatch(&mut app, Action::Submit, &jobs, &mut clip);
-    super::dispatch(&mut app, Action::Lock, &jobs, &mut clip);
+    super::dispatch(&mut app, Action::Cmd(Cmd::Submit), &jobs, &mut clip);
+    super::dispatch(&mut app, Action::Cmd(Cmd::Lock), &jobs, &mut clip);
     assert_eq!(clip.content, None);
     assert!(matches!(rx.try_iter().last(), Some(Job::Lock)));
     let _ = clip.copy("x");
@@ -687,34 +691,376 @@ fn a_short_terminal_keeps_the_focused_field_in_view() {
     assert!(screen.contains("Tags:"), "{screen}");
 }
 
-#[test]
-fn paper_export_form_chooses_the_paper_size_and_path() {
-    let mut app = unlocked();
-    press(&mut app, &[ctrl('p')]);
-    assert!(draw(&app, 100, 24).contains("Paper: A4"));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("sheet.pdf");
-    press(&mut app, &[ctrl('u')]);
-    type_text(&mut app, &path.display().to_string());
-    press(&mut app, &[key(KeyCode::Tab)]);
-    assert!(draw(&app, 100, 24).contains("Paper: US Letter"));
-    let effects = press(&mut app, &[key(KeyCode::Enter)]);
-    match effects.as_slice() {
-        [Effect::ExportPaper(to, accounts, size)] => {
-            assert_eq!(to, &path);
-            assert_eq!(accounts.len(), app.accounts.len());
-            assert_eq!(*size, keyfob::export::paper::PaperSize::Letter);
-        }
-        other => panic!("unexpected effects {:?}", other.len()),
+// ------------------------------------------------------------ backups (Ctrl-P)
+
+/// A status: the last verified backup (age, three days before `NOW`) misses
+/// the last account.
+fn status(app: &App) -> keyfob::vault::backups::BackupStatus {
+    keyfob::vault::backups::BackupStatus {
+        last_verified: Some(keyfob::vault::backups::LastVerified {
+            kind: keyfob::export::ExportFormat::Age,
+            verified: NOW - 3 * 86_400,
+            age_days: 3,
+        }),
+        uncovered: app
+            .accounts
+            .last()
+            .map(|a| a.id.clone())
+            .into_iter()
+            .collect(),
+        accounts: app.accounts.len(),
     }
-    // Tab again goes back to A4.
-    let mut app = unlocked();
-    press(&mut app, &[ctrl('p'), key(KeyCode::Tab), key(KeyCode::Tab)]);
-    assert!(draw(&app, 100, 24).contains("Paper: A4"));
+}
+
+fn backups(app: &mut App) {
+    let effects = press(app, &[ctrl('p')]);
+    assert!(
+        matches!(effects.as_slice(), [Effect::Job(Job::BackupStatus)]),
+        "the screen asks the worker for the status"
+    );
+    let status = status(app);
+    update(app, Action::Worker(WorkerEvent::Status(status)));
 }
 
 #[test]
-fn worker_writes_the_sheet_on_the_chosen_paper_and_never_overwrites() {
+fn snapshot_backups_status_then_each_action() {
+    let mut app = unlocked();
+    press(&mut app, &[ctrl('p')]);
+    assert!(draw(&app, 80, 24).contains("Reading the backup log"));
+    let status = status(&app);
+    update(&mut app, Action::Worker(WorkerEvent::Status(status)));
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen.contains("Last verified backup: age backup, checked 3 days ago (2027-01-12)."),
+        "{screen}"
+    );
+    assert!(screen.contains("1 of 5 accounts is not in it"), "{screen}");
+    insta::assert_snapshot!("backups_paper", screen);
+
+    // → to the age backup; down to the passphrase, typed twice: dots only.
+    press(
+        &mut app,
+        &[
+            key(KeyCode::Right),
+            key(KeyCode::Down),
+            key(KeyCode::Down),
+            key(KeyCode::Down),
+        ],
+    );
+    type_text(&mut app, "sesame");
+    press(&mut app, &[key(KeyCode::Down)]);
+    type_text(&mut app, "sesame");
+    let screen = draw(&app, 80, 24);
+    assert!(!screen.contains("sesame"), "{screen}");
+    assert_no_secret(&screen);
+    insta::assert_snapshot!("backups_age", screen);
+
+    // To recipients.
+    press(
+        &mut app,
+        &[key(KeyCode::Up), key(KeyCode::Up), key(KeyCode::Right)],
+    );
+    assert!(draw(&app, 80, 24).contains("Recipients:"));
+
+    // The plaintext ones carry the CLI's warning.
+    press(&mut app, &[key(KeyCode::Up), key(KeyCode::Up)]);
+    for warning in [
+        "keyfob-google-2027-01-15: the images hold your secrets in plain text; delete them once scanned.",
+        "keyfob-aegis-2027-01-15.json: unencrypted: import it in Aegis, then delete it.",
+        "keyfob-uris-2027-01-15.txt: holds your secrets in plain text; delete it once it has served.",
+    ] {
+        press(&mut app, &[key(KeyCode::Right)]);
+        let screen = draw(&app, 120, 30);
+        assert!(screen.contains(warning), "{screen}");
+    }
+    insta::assert_snapshot!("backups_uris", draw(&app, 80, 24));
+    press(&mut app, &[key(KeyCode::Right)]);
+    insta::assert_snapshot!("backups_verify", draw(&app, 80, 24));
+}
+
+#[test]
+fn backups_keys_start_the_library_jobs() {
+    use keyfob::export::ExportFormat;
+    use keyfob::vault::crypto::BackupTarget;
+    let mut app = unlocked();
+    backups(&mut app);
+    // Paper, Letter, to the dated default name.
+    press(
+        &mut app,
+        &[key(KeyCode::Down), key(KeyCode::Down), key(KeyCode::Right)],
+    );
+    match press(&mut app, &[key(KeyCode::Enter)]).as_slice() {
+        [Effect::Job(Job::Export(ExportFormat::Paper, accounts, options, path))] => {
+            assert_eq!(accounts.len(), 5);
+            assert_eq!(options.paper.size, keyfob::export::paper::PaperSize::Letter);
+            assert_eq!(
+                path,
+                &std::path::PathBuf::from("keyfob-paper-2027-01-15.pdf")
+            );
+        }
+        other => panic!("unexpected effects {}", other.len()),
+    }
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::Exported(Ok("Wrote 'x.pdf'".into()))),
+    );
+
+    // Age: the passphrases must agree.
+    let mut app = unlocked();
+    backups(&mut app);
+    press(
+        &mut app,
+        &[
+            key(KeyCode::Right),
+            key(KeyCode::Down),
+            key(KeyCode::Down),
+            key(KeyCode::Down),
+        ],
+    );
+    type_text(&mut app, "sesame");
+    press(&mut app, &[key(KeyCode::Down)]);
+    type_text(&mut app, "sesamE");
+    assert!(press(&mut app, &[key(KeyCode::Enter)]).is_empty());
+    assert!(draw(&app, 80, 24).contains("the two passphrases differ"));
+    press(&mut app, &[key(KeyCode::Backspace)]);
+    type_text(&mut app, "e");
+    press(&mut app, &[key(KeyCode::Down), key(KeyCode::Right)]);
+    match press(&mut app, &[key(KeyCode::Enter)]).as_slice() {
+        [Effect::Job(Job::Export(ExportFormat::Age, _, options, path))] => {
+            assert!(options.armor);
+            assert!(matches!(options.backup, Some(BackupTarget::Passphrase(_))));
+            assert_eq!(
+                path,
+                &std::path::PathBuf::from("keyfob-backup-2027-01-15.age")
+            );
+        }
+        other => panic!("unexpected effects {}", other.len()),
+    }
+
+    // Recipients: a bad one is named, a good one goes in the job.
+    let mut app = unlocked();
+    backups(&mut app);
+    press(
+        &mut app,
+        &[
+            key(KeyCode::Right),
+            key(KeyCode::Down),
+            key(KeyCode::Down),
+            key(KeyCode::Right),
+            key(KeyCode::Down),
+        ],
+    );
+    type_text(&mut app, "age1nope");
+    assert!(press(&mut app, &[key(KeyCode::Enter)]).is_empty());
+    assert!(draw(&app, 100, 24).contains("age1nope"));
+    press(&mut app, &[ctrl('u')]);
+    let (key_pair, _) = keyfob::vault::Key::generate_identity("now");
+    type_text(&mut app, &key_pair.recipients()[0]);
+    match press(&mut app, &[key(KeyCode::Enter)]).as_slice() {
+        [Effect::Job(Job::Export(ExportFormat::Age, _, options, _))] => {
+            assert!(matches!(&options.backup, Some(BackupTarget::Recipients(r)) if r.len() == 1));
+        }
+        other => panic!("unexpected effects {}", other.len()),
+    }
+
+    // Verify: the paths as typed, no password until one is asked.
+    let mut app = unlocked();
+    backups(&mut app);
+    for _ in 0..5 {
+        press(&mut app, &[key(KeyCode::Right)]);
+    }
+    press(&mut app, &[key(KeyCode::Down)]);
+    assert!(
+        press(&mut app, &[key(KeyCode::Enter)]).is_empty(),
+        "no path typed"
+    );
+    type_text(&mut app, "scan-1.png 'my scans/2.png'");
+    match press(&mut app, &[key(KeyCode::Enter)]).as_slice() {
+        [Effect::Job(Job::Verify(paths, None))] => assert_eq!(
+            paths,
+            &[
+                std::path::PathBuf::from("scan-1.png"),
+                "my scans/2.png".into()
+            ]
+        ),
+        other => panic!("unexpected effects {}", other.len()),
+    }
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::Verified(Err(super::worker::VerifyFailed {
+            message: "could not read 'backup.age'".into(),
+            needs_password: true,
+        }))),
+    );
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen.contains("type its passphrase, then Enter"),
+        "{screen}"
+    );
+    type_text(&mut app, "sesame");
+    match press(&mut app, &[key(KeyCode::Enter)]).as_slice() {
+        [Effect::Job(Job::Verify(_, Some(password)))] => assert_eq!(password.as_slice(), b"sesame"),
+        other => panic!("unexpected effects {}", other.len()),
+    }
+}
+
+#[test]
+fn snapshot_backups_verify_report() {
+    let mut app = unlocked();
+    backups(&mut app);
+    let mut found = app.accounts.clone();
+    found.pop();
+    let mut report = keyfob::verify::compare(&app.accounts, &found);
+    report.recorded = true;
+    let mut after = status(&app);
+    after.last_verified = Some(keyfob::vault::backups::LastVerified {
+        kind: keyfob::export::ExportFormat::Paper,
+        verified: NOW,
+        age_days: 0,
+    });
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::Verified(Ok(Box::new(
+            super::worker::Verified {
+                report,
+                status: after,
+                reminder: None,
+            },
+        )))),
+    );
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen.contains("missing from the backup: Steam (gamer)"),
+        "{screen}"
+    );
+    assert!(screen.contains("checked today"), "{screen}");
+    assert!(app.reminder.is_none(), "the reminder follows the check");
+    assert_no_secret(&screen);
+    insta::assert_snapshot!("backups_verified", screen);
+}
+
+// ------------------------------------------------------------- import (Ctrl-O)
+
+fn fixture_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// The preview the worker would send for `paths` against the app's accounts.
+fn preview_of(app: &App, paths: &[std::path::PathBuf], password: Option<&[u8]>) -> WorkerEvent {
+    use keyfob::import::session::{Credentials, NoCallbacks, Preview};
+    let mut credentials = Credentials {
+        password: password.map(|p| zeroize::Zeroizing::new(p.to_vec())),
+        identity: None,
+    };
+    let mut preview = Preview::read(paths, None, &mut credentials, NOW, &mut NoCallbacks).unwrap();
+    preview.dedupe(&app.accounts);
+    WorkerEvent::Previewed(Ok(Box::new(preview)))
+}
+
+#[test]
+fn snapshot_import_preview_then_enter_adds_the_new_accounts() {
+    let mut app = unlocked();
+    press(&mut app, &[ctrl('o')]);
+    insta::assert_snapshot!("import_empty", draw(&app, 80, 24));
+    assert!(
+        press(&mut app, &[key(KeyCode::Enter)]).is_empty(),
+        "no path typed"
+    );
+    let aegis = fixture_path("aegis/plain.json");
+    // Relative to the fixtures, so the snapshot holds no checkout path.
+    type_text(&mut app, "aegis/plain.json missing.png");
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    match effects.as_slice() {
+        [Effect::Job(Job::ImportPreview(paths, None))] => {
+            assert_eq!(
+                paths,
+                &[
+                    std::path::PathBuf::from("aegis/plain.json"),
+                    "missing.png".into()
+                ]
+            );
+        }
+        other => panic!("unexpected effects {}", other.len()),
+    }
+    let event = preview_of(&app, &[aegis, "missing.png".into()], None);
+    // The preview is of the paths as typed: shown with the relative names.
+    let WorkerEvent::Previewed(Ok(mut preview)) = event else {
+        unreachable!()
+    };
+    preview.files[0].path = "aegis/plain.json".into();
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::Previewed(Ok(preview))),
+    );
+    let screen = draw(&app, 100, 30);
+    assert!(
+        screen.contains("aegis/plain.json (Aegis): 3 new, 1 duplicate"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("missing.png: cannot read the file"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Enter adds 3 accounts (1 duplicate left out)."),
+        "{screen}"
+    );
+    assert_no_secret(&screen);
+    insta::assert_snapshot!("import_preview", screen);
+
+    let before = app.accounts.len();
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(
+        matches!(effects.as_slice(), [Effect::Job(Job::Save(accounts))] if accounts.len() == before + 3)
+    );
+    assert_eq!(app.accounts.len(), before + 3);
+    assert!(matches!(app.screen, Screen::List(_)));
+    assert!(draw(&app, 100, 30).contains("Imported 3 accounts"));
+}
+
+#[test]
+fn import_asks_for_the_password_of_an_encrypted_source() {
+    let mut app = unlocked();
+    press(&mut app, &[ctrl('o')]);
+    let encrypted = fixture_path("aegis/encrypted.json");
+    type_text(&mut app, "aegis/encrypted.json");
+    press(&mut app, &[key(KeyCode::Enter)]);
+    let event = preview_of(&app, std::slice::from_ref(&encrypted), None);
+    let WorkerEvent::Previewed(Ok(mut preview)) = event else {
+        unreachable!()
+    };
+    preview.files[0].path = "aegis/encrypted.json".into();
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::Previewed(Ok(preview))),
+    );
+    let screen = draw(&app, 100, 30);
+    assert!(screen.contains("Password:"), "{screen}");
+    assert!(
+        screen.contains("A source is encrypted: type its password"),
+        "{screen}"
+    );
+    type_text(&mut app, "test-password");
+    let screen = draw(&app, 100, 30);
+    assert!(!screen.contains("test-password"), "{screen}");
+    insta::assert_snapshot!("import_password", screen);
+    match press(&mut app, &[key(KeyCode::Enter)]).as_slice() {
+        [Effect::Job(Job::ImportPreview(_, Some(password)))] => {
+            assert_eq!(password.as_slice(), b"test-password");
+        }
+        other => panic!("unexpected effects {}", other.len()),
+    }
+    let event = preview_of(&app, &[encrypted], Some(b"test-password"));
+    update(&mut app, Action::Worker(event));
+    assert!(draw(&app, 100, 30).contains("Enter adds 3 accounts"));
+}
+
+#[test]
+fn worker_exports_imports_and_verifies_with_the_library() {
+    use keyfob::export::{ExportFormat, ExportOptions};
+    use keyfob::vault::crypto::BackupTarget;
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let config = super::worker::WorkerConfig {
@@ -725,44 +1071,133 @@ fn worker_writes_the_sheet_on_the_chosen_paper_and_never_overwrites() {
     let (event_tx, events) = mpsc::channel::<WorkerEvent>();
     let worker = std::thread::spawn(move || super::worker::run(config, job_rx, event_tx, || NOW));
     let accounts = unlocked().accounts;
+    jobs.send(Job::CreateWithIdentity(dir.path().join("id.txt")))
+        .unwrap();
+    jobs.send(Job::Save(accounts.clone())).unwrap();
     let letter = dir.path().join("letter.pdf");
-    let a4 = dir.path().join("a4.pdf");
-    for (path, size) in [
-        (&letter, keyfob::export::paper::PaperSize::Letter),
-        (&a4, keyfob::export::paper::PaperSize::A4),
-        (&letter, keyfob::export::paper::PaperSize::A4),
-    ] {
-        jobs.send(Job::ExportPaper(path.clone(), accounts.clone(), size))
-            .unwrap();
-    }
+    let paper = |size| {
+        Box::new(ExportOptions {
+            paper: keyfob::export::paper::PaperOptions {
+                size,
+                ..Default::default()
+            },
+            ..ExportOptions::default()
+        })
+    };
+    let letter_size = keyfob::export::paper::PaperSize::Letter;
+    jobs.send(Job::Export(
+        ExportFormat::Paper,
+        accounts.clone(),
+        paper(letter_size),
+        letter.clone(),
+    ))
+    .unwrap();
+    jobs.send(Job::Export(
+        ExportFormat::Paper,
+        accounts.clone(),
+        paper(letter_size),
+        letter.clone(),
+    ))
+    .unwrap();
+    let backup = dir.path().join("backup.age");
+    let age = Box::new(ExportOptions {
+        backup: Some(BackupTarget::Passphrase("sesame".to_string().into())),
+        ..ExportOptions::default()
+    });
+    jobs.send(Job::Export(
+        ExportFormat::Age,
+        accounts.clone(),
+        age,
+        backup.clone(),
+    ))
+    .unwrap();
+    jobs.send(Job::Verify(vec![backup.clone()], None)).unwrap();
+    let password = Some(zeroize::Zeroizing::new(b"sesame".to_vec()));
+    jobs.send(Job::Verify(vec![backup.clone()], password))
+        .unwrap();
+    jobs.send(Job::ImportPreview(
+        vec![fixture_path("aegis/plain.json"), backup],
+        None,
+    ))
+    .unwrap();
+    jobs.send(Job::BackupStatus).unwrap();
     drop(jobs);
-    let results: Vec<Result<String, String>> = events
+    let events: Vec<WorkerEvent> = events.iter().collect();
+    worker.join().unwrap();
+
+    let exported: Vec<&Result<String, String>> = events
         .iter()
-        .filter_map(|event| match event {
+        .filter_map(|e| match e {
             WorkerEvent::Exported(result) => Some(result),
             _ => None,
         })
         .collect();
-    worker.join().unwrap();
-    assert!(results[0].is_ok() && results[1].is_ok(), "{results:?}");
     assert!(
-        results[2]
+        exported[0]
+            .as_ref()
+            .unwrap()
+            .contains("print it, then verify"),
+        "{exported:?}"
+    );
+    assert!(
+        exported[1]
             .as_ref()
             .unwrap_err()
-            .contains("will not overwrite")
+            .contains("will not overwrite"),
+        "{exported:?}"
     );
-    let media_box = |path: &std::path::Path| {
-        let pdf = std::fs::read(path).unwrap();
-        let text = String::from_utf8_lossy(&pdf).into_owned();
-        let at = text.find("/MediaBox").unwrap();
-        text[at..at + 40].to_string()
-    };
-    assert!(
-        media_box(&letter).contains("612 792"),
-        "{}",
-        media_box(&letter)
-    );
-    assert!(media_box(&a4).contains("595.28"), "{}", media_box(&a4));
+    assert!(exported[2].is_ok(), "{exported:?}");
+    let pdf = String::from_utf8_lossy(&std::fs::read(&letter).unwrap()).into_owned();
+    assert!(pdf.contains("612 792"), "US Letter media box");
     let mode = std::fs::metadata(&letter).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
+
+    let verified: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            WorkerEvent::Verified(result) => Some(result),
+            _ => None,
+        })
+        .collect();
+    assert!(verified[0].as_ref().err().is_some_and(|f| f.needs_password));
+    let good = verified[1].as_ref().unwrap();
+    assert!(good.report.is_complete() && good.report.recorded);
+    assert_eq!(
+        good.status.last_verified.as_ref().unwrap().kind,
+        keyfob::export::ExportFormat::Age
+    );
+    assert!(good.status.uncovered.is_empty() && good.reminder.is_none());
+
+    let progress: Vec<(usize, usize)> = events
+        .iter()
+        .filter_map(|e| match e {
+            WorkerEvent::Progress { done, total } => Some((*done, *total)),
+            _ => None,
+        })
+        .collect();
+    // The two reads of the backup (without, then with the passphrase), then the import's two files.
+    assert_eq!(progress, [(0, 1), (0, 1), (0, 2), (1, 2)]);
+    let preview = events
+        .iter()
+        .find_map(|e| match e {
+            WorkerEvent::Previewed(Ok(preview)) => Some(preview),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        preview.added(),
+        3,
+        "the Aegis file's accounts but GitHub are new"
+    );
+    assert_eq!(preview.duplicates(), 1);
+    assert_eq!(
+        preview.needing_password().count(),
+        1,
+        "the backup needs its passphrase"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, WorkerEvent::Status(s) if s.last_verified.is_some()))
+    );
 }

@@ -1,5 +1,7 @@
 //! The worker thread: everything slow or blocking (scrypt when unlocking and
-//! saving, QR decoding, PDF export) runs here, so the draw loop never freezes.
+//! saving, QR decoding, exports, imports and verifications) runs here, so the
+//! draw loop never freezes. Exports, imports and checks are the library's jobs
+//! (`export::write`, `import::session::Preview`, `verify`), as in the CLI.
 //! It owns the open [`Vault`]; the UI owns a copy of the accounts and sends the
 //! whole list back to be saved. Locking drops the vault here too.
 
@@ -8,12 +10,14 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender};
 
 use keyfob::Account;
-use keyfob::export::paper;
-use keyfob::import::session;
-use keyfob::vault::backups::{BackupLog, BackupRecord};
-use keyfob::vault::{Key, Vault, VaultError, paths, store};
-
-use super::app::WorkerEvent;
+use keyfob::export::{self, ExportError, ExportFormat, ExportOptions};
+use keyfob::import::session::{self, Callbacks, Credentials, Preview};
+use keyfob::text::with_causes;
+use keyfob::vault::backups::{self, BackupLog, BackupStatus};
+use keyfob::vault::paths::PathError;
+use keyfob::vault::{Key, Vault, VaultError, store};
+use keyfob::verify::{self, Report, VerifyError};
+use zeroize::Zeroizing;
 
 /// A job for the worker.
 pub enum Job {
@@ -27,10 +31,118 @@ pub enum Job {
     Save(Vec<Account>),
     /// Decode QR codes in this image.
     Scan(PathBuf),
-    /// Write a paper sheet.
-    ExportPaper(PathBuf, Vec<Account>, paper::PaperSize),
+    /// Export these accounts in this format to this path (a directory for Google QR codes).
+    Export(ExportFormat, Vec<Account>, Box<ExportOptions>, PathBuf),
+    /// Read these paths for an import and sort them against the vault, the
+    /// password (if given) opening encrypted ones.
+    ImportPreview(Vec<PathBuf>, Option<Zeroizing<Vec<u8>>>),
+    /// Check the backup at these paths against the vault and record it.
+    Verify(Vec<PathBuf>, Option<Zeroizing<Vec<u8>>>),
+    /// Read the backup status from the log.
+    BackupStatus,
     /// Forget the vault.
     Lock,
+}
+
+impl std::fmt::Debug for Job {
+    /// The job's name only: jobs carry keys and accounts.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Job::Unlock(_) => "Unlock",
+            Job::Create(_) => "Create",
+            Job::CreateWithIdentity(_) => "CreateWithIdentity",
+            Job::Save(_) => "Save",
+            Job::Scan(_) => "Scan",
+            Job::Export(..) => "Export",
+            Job::ImportPreview(..) => "ImportPreview",
+            Job::Verify(..) => "Verify",
+            Job::BackupStatus => "BackupStatus",
+            Job::Lock => "Lock",
+        })
+    }
+}
+
+/// What the worker thread reports back.
+pub enum WorkerEvent {
+    /// The vault was opened or created.
+    Unlocked {
+        /// Its accounts.
+        accounts: Vec<Account>,
+        /// A backup reminder, if one is due.
+        reminder: Option<String>,
+    },
+    /// Opening failed; `wrong_key` when the passphrase or identity did not fit.
+    UnlockFailed {
+        /// What to tell the user.
+        message: String,
+        /// A wrong passphrase (try again) rather than a broken vault.
+        wrong_key: bool,
+    },
+    /// A save finished.
+    Saved {
+        /// The backup reminder after the change.
+        reminder: Option<String>,
+    },
+    /// A save failed; the file on disk is unchanged.
+    SaveFailed(String),
+    /// Accounts read from an image.
+    Scanned(Result<Vec<Account>, String>),
+    /// An export was written (the message) or not (the error).
+    Exported(Result<String, String>),
+    /// `done` of `total` files of an import or verification are read.
+    Progress {
+        /// Files read.
+        done: usize,
+        /// Files to read.
+        total: usize,
+    },
+    /// What an import would add (sorted against the vault), or why it cannot be read.
+    Previewed(Result<Box<Preview>, String>),
+    /// A backup was checked.
+    Verified(Result<Box<Verified>, VerifyFailed>),
+    /// The backup status.
+    Status(BackupStatus),
+}
+
+/// A finished check of a backup.
+pub struct Verified {
+    /// The comparison, as `keyfob verify` prints it.
+    pub report: Report,
+    /// The backup status after it.
+    pub status: BackupStatus,
+    /// The backup reminder after it.
+    pub reminder: Option<String>,
+}
+
+/// A check that could not be made.
+#[derive(Debug)]
+pub struct VerifyFailed {
+    /// What to tell the user.
+    pub message: String,
+    /// The backup is encrypted and the password was missing or wrong.
+    pub needs_password: bool,
+}
+
+impl WorkerEvent {
+    /// The message of a failure (for a screen that did not expect the event).
+    pub fn into_error(self) -> Option<String> {
+        match self {
+            WorkerEvent::UnlockFailed { message, .. }
+            | WorkerEvent::SaveFailed(message)
+            | WorkerEvent::Scanned(Err(message))
+            | WorkerEvent::Exported(Err(message))
+            | WorkerEvent::Previewed(Err(message))
+            | WorkerEvent::Verified(Err(VerifyFailed { message, .. })) => Some(message),
+            WorkerEvent::Unlocked { .. }
+            | WorkerEvent::Saved { .. }
+            | WorkerEvent::Scanned(Ok(_))
+            | WorkerEvent::Exported(Ok(_))
+            | WorkerEvent::Progress { .. }
+            | WorkerEvent::Previewed(Ok(_))
+            | WorkerEvent::Verified(Ok(_))
+            | WorkerEvent::Status(_) => None,
+        }
+    }
 }
 
 /// Where the worker finds the vault.
@@ -88,13 +200,37 @@ pub fn run(
                 }
             },
             Job::Scan(path) => WorkerEvent::Scanned(scan(&path, now())),
-            Job::ExportPaper(path, accounts, size) => WorkerEvent::Exported(export_paper(
+            Job::Export(format, accounts, options, out) => WorkerEvent::Exported(export_to(
                 &config.vault_path,
-                &path,
+                format,
                 &accounts,
-                size,
+                &options,
+                &out,
                 now(),
             )),
+            Job::ImportPreview(paths, password) => match vault.as_ref() {
+                None => WorkerEvent::Previewed(Err(LOCKED.into())),
+                Some(v) => {
+                    let mut progress = Progress(&events);
+                    let result = preview(&paths, password, v.accounts(), now(), &mut progress);
+                    WorkerEvent::Previewed(result.map(Box::new))
+                }
+            },
+            Job::Verify(paths, password) => match vault.as_ref() {
+                None => WorkerEvent::Verified(Err(VerifyFailed {
+                    message: LOCKED.into(),
+                    needs_password: false,
+                })),
+                Some(v) => {
+                    let mut progress = Progress(&events);
+                    let result = check(v, &paths, password, now(), &mut progress);
+                    WorkerEvent::Verified(result.map(Box::new))
+                }
+            },
+            Job::BackupStatus => {
+                let accounts = vault.as_ref().map_or(&[][..], |v| v.accounts());
+                WorkerEvent::Status(backups::status(&config.vault_path, accounts, now()))
+            }
         };
         if events.send(event).is_err() {
             break;
@@ -173,40 +309,125 @@ fn scan(path: &Path, now: i64) -> Result<Vec<Account>, String> {
     Ok(outcome.accounts)
 }
 
-fn export_paper(
+/// What a job on the open vault says while the vault is locked.
+const LOCKED: &str = "the vault is locked";
+
+/// Reports the files read as [`WorkerEvent::Progress`]; asks for no password
+/// (the screen asks, then starts the job again).
+struct Progress<'a>(&'a Sender<WorkerEvent>);
+
+impl Callbacks for Progress<'_> {
+    fn progress(&mut self, done: usize, total: usize, _path: &Path) {
+        let _ = self.0.send(WorkerEvent::Progress { done, total });
+    }
+}
+
+fn credentials(password: Option<Zeroizing<Vec<u8>>>) -> Credentials {
+    Credentials {
+        password,
+        identity: None,
+    }
+}
+
+/// Writes an export, saves it at `out` (never over an existing file) and records it.
+fn export_to(
     vault_path: &Path,
-    out: &Path,
+    format: ExportFormat,
     accounts: &[Account],
-    size: paper::PaperSize,
+    options: &ExportOptions,
+    out: &Path,
     now: i64,
 ) -> Result<String, String> {
-    let options = paper::PaperOptions {
-        date: super::date(now),
-        size,
-        ..paper::PaperOptions::default()
+    let made = export::write(format, accounts, options).map_err(|e| export_error(&e))?;
+    let written = made
+        .save(out, vault_path, false)
+        .map_err(|e| export_error(&e))?;
+    let recorded = made.record(vault_path, now);
+    let left_out = match made.skipped.len() {
+        0 => String::new(),
+        n => format!(
+            " ({n} account{} left out: {})",
+            if n == 1 { "" } else { "s" },
+            made.skipped
+                .iter()
+                .map(|s| format!("{}: {}", s.label(), s.reason))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
     };
-    let pdf = paper::paper_sheet(accounts, &options).map_err(|e| e.to_string())?;
-    let out = &paths::check_output(out, vault_path, false).map_err(|e| match e {
-        paths::PathError::Exists { .. } => format!("{e}; keyfob will not overwrite it"),
-        other => format!("{other}; choose another file name"),
+    let what = match written.as_slice() {
+        [one] => format!("'{}'", one.display()),
+        many => format!("{} QR codes into '{}'", many.len(), out.display()),
+    };
+    let mut message = format!("Wrote {what}{left_out}");
+    match format.plaintext_warning() {
+        Some(warning) => message.push_str(&format!(": {warning}")),
+        None if format == ExportFormat::Paper => message.push_str(&format!(
+            " (fingerprint {}): print it, then verify the printout here",
+            made.fingerprint
+        )),
+        None => message.push_str(": verify it here"),
+    }
+    if let Err(error) = recorded {
+        message.push_str(&format!(" (not recorded for reminders: {error})"));
+    }
+    Ok(message)
+}
+
+/// An export error with what to do.
+fn export_error(error: &ExportError) -> String {
+    match error {
+        ExportError::Path(PathError::Exists { .. }) => {
+            format!("{error}; keyfob will not overwrite it: choose another name")
+        }
+        ExportError::Path(_) | ExportError::NotADirectory(_) => {
+            format!("{error}; choose another name")
+        }
+        other => with_causes(other),
+    }
+}
+
+/// Reads an import and sorts it against the vault's accounts.
+fn preview(
+    paths: &[PathBuf],
+    password: Option<Zeroizing<Vec<u8>>>,
+    accounts: &[Account],
+    now: i64,
+    progress: &mut Progress<'_>,
+) -> Result<Preview, String> {
+    let mut credentials = credentials(password);
+    let mut preview =
+        Preview::read(paths, None, &mut credentials, now, progress).map_err(|e| with_causes(&e))?;
+    preview.dedupe(accounts);
+    Ok(preview)
+}
+
+/// Checks a backup against the vault and records it as `keyfob verify` does.
+fn check(
+    vault: &Vault,
+    paths: &[PathBuf],
+    password: Option<Zeroizing<Vec<u8>>>,
+    now: i64,
+    progress: &mut Progress<'_>,
+) -> Result<Verified, VerifyFailed> {
+    let mut credentials = credentials(password);
+    let found = verify::read(paths, &mut credentials, now, progress).map_err(|error| {
+        let needs_password = matches!(
+            &error,
+            VerifyError::Input { source, .. } if source.needs_password() || source.is_wrong_password()
+        );
+        VerifyFailed {
+            message: with_causes(&error),
+            needs_password,
+        }
     })?;
-    store::replace_file(out, &pdf, 0)
-        .map_err(|e| format!("could not write '{}': {e}", out.display()))?;
-    let fingerprint = paper::sheet_fingerprint(accounts);
-    let _ = BackupLog::record(
-        vault_path,
-        BackupRecord {
-            kind: "paper".into(),
-            created: now,
-            verified: None,
-            accounts: accounts.iter().map(|a| a.id.clone()).collect(),
-            fingerprint: fingerprint.clone(),
-        },
-    );
-    Ok(format!(
-        "Wrote the sheet to '{}' (fingerprint {fingerprint}); print it, then check it with 'keyfob verify'",
-        out.display()
-    ))
+    let report = found.check(vault.path(), vault.accounts(), now);
+    let log = BackupLog::load(vault.path());
+    Ok(Verified {
+        report,
+        status: log.status(vault.accounts(), now),
+        reminder: log.reminder(vault.accounts(), now),
+    })
 }
 
 #[cfg(test)]
@@ -215,7 +436,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_paper_export_never_lands_on_the_vaults_own_files() {
+    fn exports_never_land_on_the_vaults_own_files() {
         let dir = tempfile::tempdir().unwrap();
         let vault = dir.path().join("vault.age");
         std::fs::write(&vault, b"the vault").unwrap();
@@ -231,19 +452,22 @@ mod tests {
             0,
         )
         .unwrap();
-        for out in ["vault.age", "vault.age.1", "vault.age.lock"] {
-            let result = export_paper(
-                &vault,
-                &dir.path().join(out),
-                std::slice::from_ref(&account),
-                paper::PaperSize::A4,
-                0,
-            );
-            let error = result.unwrap_err();
-            assert!(
-                error.contains("one of keyfob's own files"),
-                "{out}: {error}"
-            );
+        for format in [ExportFormat::Paper, ExportFormat::Uris] {
+            for out in ["vault.age", "vault.age.1", "vault.age.lock"] {
+                let result = export_to(
+                    &vault,
+                    format,
+                    std::slice::from_ref(&account),
+                    &ExportOptions::default(),
+                    &dir.path().join(out),
+                    0,
+                );
+                let error = result.unwrap_err();
+                assert!(
+                    error.contains("one of keyfob's own files"),
+                    "{out}: {error}"
+                );
+            }
         }
         assert_eq!(std::fs::read(&vault).unwrap(), b"the vault");
         assert_eq!(

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{VaultError, store};
 use crate::account::{Account, AccountId};
+use crate::export::ExportFormat;
 
 /// A verified backup older than this many days earns a reminder.
 pub const STALE_AFTER_DAYS: i64 = 90;
@@ -21,8 +22,8 @@ const MAX_RECORDS: usize = 200;
 /// One backup or sheet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackupRecord {
-    /// `paper`, `age`, `uris`, `google-qr` or `aegis`.
-    pub kind: String,
+    /// What was made (saved by name: `paper`, `age`, `uris`, `google-qr` or `aegis`).
+    pub kind: ExportFormat,
     /// When it was made, or for a record written by `verify`, when it was checked (unix seconds).
     pub created: i64,
     /// When it was checked against the vault with `keyfob verify`, if ever.
@@ -36,12 +37,99 @@ pub struct BackupRecord {
     pub fingerprint: String,
 }
 
+impl BackupRecord {
+    /// A backup or sheet just made at `now`, not checked yet.
+    pub fn made(
+        kind: ExportFormat,
+        now: i64,
+        accounts: Vec<AccountId>,
+        fingerprint: String,
+    ) -> Self {
+        BackupRecord {
+            kind,
+            created: now,
+            verified: None,
+            accounts,
+            fingerprint,
+        }
+    }
+
+    /// A backup checked against the vault at `now`, holding `accounts` identical.
+    pub fn checked(
+        kind: ExportFormat,
+        now: i64,
+        accounts: Vec<AccountId>,
+        fingerprint: String,
+    ) -> Self {
+        BackupRecord {
+            verified: Some(now),
+            ..BackupRecord::made(kind, now, accounts, fingerprint)
+        }
+    }
+}
+
+/// How well a vault's accounts are backed up, from the log: what the reminder
+/// of `keyfob list` and the terminal UI's backup screen are made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupStatus {
+    /// The most recently verified backup, if any.
+    pub last_verified: Option<LastVerified>,
+    /// Vault accounts the last verified backup does not hold (every account
+    /// when there is none), in vault order.
+    pub uncovered: Vec<AccountId>,
+    /// How many accounts the vault holds.
+    pub accounts: usize,
+}
+
+/// The most recently verified backup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastVerified {
+    /// What it is.
+    pub kind: ExportFormat,
+    /// When it was checked (unix seconds).
+    pub verified: i64,
+    /// Whole days since it was checked.
+    pub age_days: i64,
+}
+
+impl BackupStatus {
+    /// True when the last verified backup is older than [`STALE_AFTER_DAYS`].
+    pub fn is_stale(&self) -> bool {
+        self.last_verified
+            .as_ref()
+            .is_some_and(|last| last.age_days > STALE_AFTER_DAYS)
+    }
+
+    /// True when the accounts are not safely backed up: never verified,
+    /// verified too long ago, or accounts added since.
+    pub fn needs_backup(&self) -> bool {
+        self.accounts > 0
+            && (self.last_verified.is_none() || self.is_stale() || !self.uncovered.is_empty())
+    }
+}
+
+/// The backup status of `accounts`, whose vault is at `vault`, at `now`.
+pub fn status(vault: &Path, accounts: &[Account], now: i64) -> BackupStatus {
+    BackupLog::load(vault).status(accounts, now)
+}
+
 /// The log file's content.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackupLog {
-    /// Records, oldest first.
-    #[serde(default)]
+    /// Records, oldest first. A record that cannot be read (a kind this
+    /// keyfob does not know) is left out rather than losing the whole log.
+    #[serde(default, deserialize_with = "readable_records")]
     pub records: Vec<BackupRecord>,
+}
+
+fn readable_records<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<BackupRecord>, D::Error> {
+    let values: Vec<serde_json::Value> = Vec::deserialize(deserializer)?;
+    Ok(values
+        .into_iter()
+        .filter_map(|value| serde_json::from_value(value).ok())
+        .collect())
 }
 
 /// Path of the log beside a vault.
@@ -96,24 +184,43 @@ impl BackupLog {
             .max_by_key(|r| r.verified)
     }
 
-    /// A reminder to show, if the vault's accounts are not safely backed up:
-    /// never verified, verified more than [`STALE_AFTER_DAYS`] ago, or missing
-    /// accounts added since.
+    /// The backup status of `accounts` at `now`.
+    pub fn status(&self, accounts: &[Account], now: i64) -> BackupStatus {
+        let last = self.last_verified();
+        let covered: BTreeSet<&AccountId> = last.iter().flat_map(|r| &r.accounts).collect();
+        BackupStatus {
+            last_verified: last.map(|record| {
+                let verified = record.verified.unwrap_or(record.created);
+                LastVerified {
+                    kind: record.kind,
+                    verified,
+                    age_days: (now - verified) / 86_400,
+                }
+            }),
+            uncovered: accounts
+                .iter()
+                .filter(|a| !covered.contains(&a.id))
+                .map(|a| a.id.clone())
+                .collect(),
+            accounts: accounts.len(),
+        }
+    }
+
+    /// A reminder to show, if the vault's accounts are not safely backed up
+    /// (see [`BackupStatus::needs_backup`]).
     pub fn reminder(&self, accounts: &[Account], now: i64) -> Option<String> {
-        if accounts.is_empty() {
+        let status = self.status(accounts, now);
+        if !status.needs_backup() {
             return None;
         }
-        let Some(last) = self.last_verified() else {
+        let Some(last) = &status.last_verified else {
             return Some(
                 "no verified backup yet: print a sheet with 'keyfob export --format paper' and check it with 'keyfob verify'"
                     .to_string(),
             );
         };
-        let verified = last.verified.unwrap_or(last.created);
-        let covered: BTreeSet<&AccountId> = last.accounts.iter().collect();
-        let uncovered = accounts.iter().filter(|a| !covered.contains(&a.id)).count();
-        let days = (now - verified) / 86_400;
-        match (days > STALE_AFTER_DAYS, uncovered) {
+        let days = last.age_days;
+        match (status.is_stale(), status.uncovered.len()) {
             (_, n) if n > 0 => Some(format!(
                 "{n} account{} not in your last verified backup ({days} days old): make a new one with 'keyfob export'",
                 if n == 1 { " is" } else { "s are" }
@@ -157,7 +264,7 @@ mod tests {
                 .contains("no verified backup")
         );
         log.push(BackupRecord {
-            kind: "paper".into(),
+            kind: ExportFormat::Paper,
             created: 0,
             verified: None,
             accounts: vec![accounts[0].id.clone(), accounts[1].id.clone()],
@@ -186,6 +293,77 @@ mod tests {
     }
 
     #[test]
+    fn status_names_the_last_verified_backup_and_what_it_misses() {
+        let day = 86_400;
+        let accounts = vec![account("a"), account("b"), account("c")];
+        let mut log = BackupLog::default();
+        let never = log.status(&accounts, 0);
+        assert_eq!(never.last_verified, None);
+        assert_eq!(never.uncovered.len(), 3);
+        assert!(never.needs_backup() && !never.is_stale());
+        assert!(!log.status(&[], 0).needs_backup());
+
+        let ids = |range: std::ops::Range<usize>| -> Vec<AccountId> {
+            accounts[range].iter().map(|a| a.id.clone()).collect()
+        };
+        log.push(BackupRecord::checked(
+            ExportFormat::Age,
+            day,
+            ids(0..2),
+            String::new(),
+        ));
+        log.push(BackupRecord::made(
+            ExportFormat::Paper,
+            5 * day,
+            ids(0..3),
+            String::new(),
+        ));
+        let status = log.status(&accounts, 11 * day);
+        assert_eq!(
+            status.last_verified,
+            Some(LastVerified {
+                kind: ExportFormat::Age,
+                verified: day,
+                age_days: 10,
+            }),
+            "an unverified sheet, however new, is not the last verified backup"
+        );
+        assert_eq!(status.uncovered, ids(2..3));
+        assert!(status.needs_backup() && !status.is_stale());
+
+        log.push(BackupRecord::checked(
+            ExportFormat::Paper,
+            2 * day,
+            ids(0..3),
+            String::new(),
+        ));
+        let status = log.status(&accounts, 2 * day + (STALE_AFTER_DAYS + 1) * day);
+        assert!(status.uncovered.is_empty());
+        assert!(status.is_stale() && status.needs_backup());
+        assert!(!log.status(&accounts, 3 * day).needs_backup());
+    }
+
+    #[test]
+    fn kinds_are_saved_by_name_and_an_unknown_one_loses_only_its_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("vault.age");
+        std::fs::write(
+            log_path(&vault),
+            r#"{"records": [
+                {"kind": "google-qr", "created": 1},
+                {"kind": "punch-card", "created": 2},
+                {"kind": "age", "created": 3, "verified": 4}
+            ]}"#,
+        )
+        .unwrap();
+        let log = BackupLog::load(&vault);
+        let kinds: Vec<ExportFormat> = log.records.iter().map(|r| r.kind).collect();
+        assert_eq!(kinds, [ExportFormat::GoogleQr, ExportFormat::Age]);
+        let json = serde_json::to_string(&log).unwrap();
+        assert!(json.contains(r#""kind":"google-qr""#), "{json}");
+    }
+
+    #[test]
     fn saved_beside_the_vault_privately() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
@@ -193,7 +371,7 @@ mod tests {
         let mut log = BackupLog::load(&vault);
         assert!(log.records.is_empty());
         log.push(BackupRecord {
-            kind: "age".into(),
+            kind: ExportFormat::Age,
             created: 5,
             verified: Some(6),
             accounts: vec![],

@@ -1,0 +1,279 @@
+//! The import screen (Ctrl-O): paths in (Tab completes them), a masked
+//! password when a source is encrypted, the preview of what would be added
+//! (the dry run of `keyfob import`, read on the worker), and Enter to add it.
+
+use keyfob::import::session::Preview;
+use keyfob::text::{Escaped, escape_path, with_causes};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use zeroize::Zeroizing;
+
+use super::ScreenState;
+use crate::tui::app::{Action, App, Effect, Job};
+use crate::tui::input::TextInput;
+use crate::tui::keymap::{Cmd, Context};
+use crate::tui::paths;
+use crate::tui::view::{Theme, input_line, render_form_screen};
+use crate::tui::worker::WorkerEvent;
+
+/// Which field has the cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ImportField {
+    /// The paths.
+    #[default]
+    Paths,
+    /// The password of encrypted sources.
+    Password,
+}
+
+/// The import screen.
+#[derive(Default)]
+pub struct ImportScreen {
+    /// Files and directories to import, as a shell would split them.
+    pub paths: TextInput,
+    /// The password of encrypted sources (shown once one is met).
+    pub password: TextInput,
+    /// A source was encrypted: the password field is shown.
+    pub asks_password: bool,
+    /// Where the cursor is.
+    pub focus: ImportField,
+    /// The preview of the paths as typed when it was made.
+    pub preview: Option<(String, Box<Preview>)>,
+    /// Why the last attempt was refused, or what Tab found.
+    pub note: Option<String>,
+}
+
+impl ImportScreen {
+    fn focused(&mut self) -> &mut TextInput {
+        match self.focus {
+            ImportField::Password => &mut self.password,
+            ImportField::Paths => &mut self.paths,
+        }
+    }
+
+    /// The preview, if it is of the paths as they are typed now.
+    fn current(&self) -> Option<&Preview> {
+        self.preview
+            .as_ref()
+            .filter(|(typed, _)| *typed == self.paths.text())
+            .map(|(_, preview)| &**preview)
+    }
+
+    fn submit(&mut self, app: &mut App) -> Vec<Effect> {
+        if let Some(preview) = self.current() {
+            if preview.added() > 0 && preview.needing_password().next().is_none() {
+                let added = preview.commit(&mut app.accounts);
+                let message = format!(
+                    "Imported {added} account{}",
+                    if added == 1 { "" } else { "s" }
+                );
+                app.show_list();
+                app.set_status(message.clone());
+                return app.save(&message);
+            }
+            if preview.added() == 0 && preview.needing_password().next().is_none() {
+                self.note = Some("Nothing new to import: change the paths, or Esc".into());
+                return Vec::new();
+            }
+        }
+        let typed = self.paths.text().trim().to_string();
+        let paths = match paths::split(&typed) {
+            Ok(paths) if paths.is_empty() => {
+                self.note = Some("Type the files or directories to import".into());
+                return Vec::new();
+            }
+            Ok(paths) => paths,
+            Err(message) => {
+                self.note = Some(message);
+                return Vec::new();
+            }
+        };
+        self.note = None;
+        let password = (!self.password.is_empty())
+            .then(|| Zeroizing::new(self.password.text().as_bytes().to_vec()));
+        app.start("Reading", Job::ImportPreview(paths, password))
+    }
+}
+
+impl ScreenState for ImportScreen {
+    fn context(&self) -> Context {
+        Context::Import
+    }
+
+    fn update(&mut self, app: &mut App, action: Action) -> Vec<Effect> {
+        if app.waiting() {
+            return Vec::new();
+        }
+        match action {
+            Action::Edit(edit) => {
+                self.focused().edit(&edit);
+            }
+            Action::Paste(text) => {
+                self.focused().paste(&text);
+            }
+            Action::Cmd(Cmd::Complete) if self.focus == ImportField::Paths => {
+                self.note = paths::complete(&mut self.paths);
+            }
+            Action::Cmd(Cmd::NextField | Cmd::PrevField) if self.asks_password => {
+                self.focus = match self.focus {
+                    ImportField::Paths => ImportField::Password,
+                    ImportField::Password => ImportField::Paths,
+                };
+            }
+            Action::Cmd(Cmd::Cancel) => app.show_list(),
+            Action::Cmd(Cmd::Submit) => return self.submit(app),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn on_worker(&mut self, app: &mut App, event: WorkerEvent) -> Vec<Effect> {
+        match event {
+            WorkerEvent::Previewed(Ok(preview)) => {
+                if preview.needing_password().next().is_some() {
+                    self.asks_password = true;
+                    self.focus = ImportField::Password;
+                    self.note = Some(if self.password.is_empty() {
+                        "A source is encrypted: type its password, then Enter".into()
+                    } else {
+                        "The password does not open it: try again".into()
+                    });
+                }
+                self.preview = Some((self.paths.text().to_string(), preview));
+            }
+            WorkerEvent::Previewed(Err(message)) => self.note = Some(message),
+            other => {
+                if let Some(message) = other.into_error() {
+                    app.error(message);
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn render(&self, app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
+        let width = area.width as usize;
+        let mut lines = vec![
+            Line::from(Span::styled("Import accounts", theme.title())),
+            Line::from(
+                "Files or directories (space between them; Tab completes): other apps' exports, QR screenshots, keyfob backups.",
+            ),
+            Line::default(),
+            input_line(
+                "Paths",
+                &self.paths,
+                false,
+                self.focus == ImportField::Paths,
+                theme,
+                8,
+                width,
+            ),
+        ];
+        if self.asks_password {
+            lines.push(input_line(
+                "Password",
+                &self.password,
+                true,
+                self.focus == ImportField::Password,
+                theme,
+                8,
+                width,
+            ));
+        }
+        if let Some(note) = &self.note {
+            lines.push(Line::from(Span::styled(note.clone(), theme.warn())));
+        }
+        if let Some(preview) = self.current() {
+            lines.push(Line::default());
+            lines.extend(preview_lines(preview, theme));
+        }
+        render_form_screen(app, theme, "import", lines, None, self.context(), area, buf);
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// What the preview says, file by file: the dry run of `keyfob import`.
+fn preview_lines(preview: &Preview, theme: Theme) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    for file in &preview.files {
+        let name = escape_path(&file.path);
+        let outcome = match &file.result {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                lines.push(Line::from(Span::styled(
+                    format!("{name}: {}", Escaped(&with_causes(error))),
+                    theme.error(),
+                )));
+                continue;
+            }
+        };
+        let mut parts = vec![format!("{} new", file.added.len())];
+        if file.duplicates > 0 {
+            parts.push(plural(file.duplicates, "duplicate", "duplicates"));
+        }
+        if !outcome.skipped.is_empty() {
+            parts.push(format!("{} cannot be moved", outcome.skipped.len()));
+        }
+        if !outcome.not_otp.is_empty() {
+            parts.push(format!(
+                "{} not for OTP ({})",
+                plural(outcome.not_otp.len(), "QR code", "QR codes"),
+                outcome.not_otp.join(", ")
+            ));
+        }
+        lines.push(Line::from(format!(
+            "{name} ({}): {}",
+            outcome.kind,
+            parts.join(", ")
+        )));
+        for account in &file.added {
+            lines.push(Line::from(format!("  + {}", account.label())));
+        }
+        for skipped in &outcome.skipped {
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "  cannot be moved: {}: {}",
+                    skipped.label(),
+                    Escaped(&skipped.reason)
+                ),
+                theme.warn(),
+            )));
+        }
+    }
+    for gap in preview.missing_batches() {
+        let numbers: Vec<String> = gap.missing.iter().map(i32::to_string).collect();
+        lines.push(Line::from(Span::styled(
+            format!(
+                "Google Authenticator export: QR code{} {} of {} still missing: add {} too",
+                if gap.missing.len() == 1 { "" } else { "s" },
+                numbers.join(", "),
+                gap.batch_size,
+                if gap.missing.len() == 1 { "it" } else { "them" }
+            ),
+            theme.warn(),
+        )));
+    }
+    let added = preview.added();
+    lines.push(Line::from(Span::styled(
+        if added > 0 && preview.needing_password().next().is_none() {
+            format!(
+                "Enter adds {}{}.",
+                plural(added, "account", "accounts"),
+                match preview.duplicates() {
+                    0 => String::new(),
+                    n => format!(" ({} left out)", plural(n, "duplicate", "duplicates")),
+                }
+            )
+        } else if preview.needing_password().next().is_some() {
+            "Enter reads it again with the password.".to_string()
+        } else {
+            "Nothing new to add.".to_string()
+        },
+        theme.title(),
+    )));
+    lines
+}
