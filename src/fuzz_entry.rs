@@ -119,6 +119,41 @@ pub fn import(format: Format, data: &[u8]) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// The agent's request reader: the bytes are a stream of length-prefixed
+/// messages read one after another, as a connection would send them, and also
+/// one message payload parsed directly (so the JSON layer is reached without the
+/// fuzzer having to forge a prefix). Property: an accepted request encodes to a
+/// message that reads back as the same request.
+pub fn agent_request(data: &[u8]) -> Result<(), &'static str> {
+    use crate::agent::protocol;
+    let mut stream = data;
+    for _ in 0..8 {
+        match protocol::read_request(&mut stream) {
+            Ok(request) => check_request(&request)?,
+            Err(crate::agent::AgentError::Truncated) => break,
+            // A length over the limit is refused before its payload is read.
+            Err(crate::agent::AgentError::TooLarge { .. }) => break,
+            Err(_) => {}
+        }
+    }
+    if let Ok(request) = protocol::parse_request(data) {
+        check_request(&request)?;
+    }
+    Ok(())
+}
+
+fn check_request(request: &crate::agent::Request) -> Result<(), &'static str> {
+    use crate::agent::protocol;
+    let mut wire = Vec::new();
+    protocol::write_request(&mut wire, request)
+        .map_err(|_| "an accepted request cannot be written")?;
+    match protocol::read_request(wire.as_slice()) {
+        Ok(again) if again == *request => Ok(()),
+        Ok(_) => Err("a request reads back as a different request"),
+        Err(_) => Err("an accepted request does not read back"),
+    }
+}
+
 /// A fuzz target's entry point.
 pub type Target = Box<dyn Fn(&[u8]) -> Result<(), &'static str>>;
 
@@ -130,6 +165,7 @@ pub fn targets() -> Vec<(String, Target)> {
         ("migration".to_string(), Box::new(migration)),
         ("vault_open".to_string(), Box::new(vault_open)),
         ("qr_image".to_string(), Box::new(qr_image)),
+        ("agent_request".to_string(), Box::new(agent_request)),
     ];
     for format in Format::ALL {
         targets.push((

@@ -5,6 +5,7 @@
 //! `keyfob` binary (CLI and terminal UI) is a thin layer on top.
 
 pub mod account;
+pub mod agent;
 pub mod bounded;
 pub mod clock;
 pub mod export;

@@ -56,7 +56,8 @@ impl Context {
         }
     }
 
-    fn check_exists(&self) -> anyhow::Result<()> {
+    /// Fails with what to do when there is no vault file.
+    pub fn check_exists(&self) -> anyhow::Result<()> {
         if !self.vault_path.exists() {
             anyhow::bail!(
                 "no vault at {}; create one with 'keyfob init' (or pass --vault PATH)",
@@ -120,26 +121,39 @@ pub use keyfob::clock::{now, rfc3339};
 /// The index of the one account `query` designates. Several matches are listed
 /// on stderr with exit status 2; none is exit status 1.
 pub fn select_one(accounts: &[keyfob::Account], query: &str) -> anyhow::Result<usize> {
+    find_one(accounts, query).map_err(|labels| no_single_match(query, &labels))
+}
+
+/// The index of the one account `query` designates, or the labels of the
+/// accounts it matches when that is not exactly one (none: empty).
+pub fn find_one(accounts: &[keyfob::Account], query: &str) -> Result<usize, Vec<String>> {
     let matches = keyfob::account::find_matches(accounts, query);
     match matches.as_slice() {
         [one] => Ok(*one),
-        [] => {
-            let query = keyfob::text::Escaped(query);
-            eprintln!("keyfob: no account matches '{query}' (see 'keyfob list')");
-            Err(super::Exit(1).into())
-        }
-        several => {
-            eprintln!(
-                "keyfob: {} accounts match '{}'; be more specific:",
-                several.len(),
-                keyfob::text::Escaped(query)
-            );
-            for account in several.iter().filter_map(|i| accounts.get(*i)) {
-                eprintln!("  {}", account.label());
-            }
-            Err(super::Exit(2).into())
-        }
+        several => Err(several
+            .iter()
+            .filter_map(|i| accounts.get(*i))
+            .map(keyfob::Account::label)
+            .collect()),
     }
+}
+
+/// Says on stderr that `query` matched no account (`labels` empty, exit status 1)
+/// or several (listed, exit status 2).
+pub fn no_single_match(query: &str, labels: &[String]) -> anyhow::Error {
+    let query = keyfob::text::Escaped(query);
+    if labels.is_empty() {
+        eprintln!("keyfob: no account matches '{query}' (see 'keyfob list')");
+        return super::Exit(1).into();
+    }
+    eprintln!(
+        "keyfob: {} accounts match '{query}'; be more specific:",
+        labels.len()
+    );
+    for label in labels {
+        eprintln!("  {label}");
+    }
+    super::Exit(2).into()
 }
 
 /// Today's date in UTC, `YYYY-MM-DD`.

@@ -5,7 +5,10 @@
 //! `keyfob debug save-loop` and `keyfob debug harden-status` serve the fault and
 //! hygiene tests (`tests/faults.rs`, `tests/hygiene.rs`); `keyfob debug
 //! pause-at-rename COMMAND…` stops a command's first atomic write at the rename,
-//! for the leftover-temp test in `tests/paths.rs`.
+//! for the leftover-temp test in `tests/paths.rs`. `keyfob debug agent-request
+//! SOCKET PAYLOAD` sends one raw message to an agent socket, with none of the
+//! client's checks, and prints the raw reply (`tests/agent.rs`: another user's
+//! connection, malformed requests).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -53,6 +56,15 @@ pub enum DebugCommand {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
         args: Vec<std::ffi::OsString>,
     },
+    /// Send PAYLOAD as one message to the agent socket SOCKET (no checks of the
+    /// socket's directory or the agent's uid) and print the raw reply.
+    #[cfg(unix)]
+    AgentRequest {
+        /// The socket.
+        socket: PathBuf,
+        /// The message, e.g. '{"v":1,"request":{"op":"status"}}'.
+        payload: String,
+    },
 }
 
 /// Runs a debug subcommand, printing to standard output.
@@ -80,8 +92,25 @@ pub fn run(ctx: &Context, cmd: DebugCommand) -> anyhow::Result<ExitCode> {
             let cli = super::Cli::try_parse_from(std::iter::once(program).chain(args))?;
             return super::dispatch(cli);
         }
+        #[cfg(unix)]
+        DebugCommand::AgentRequest { socket, payload } => agent_request(&socket, &payload),
     }
     .map(|()| ExitCode::SUCCESS)
+}
+
+#[cfg(unix)]
+fn agent_request(socket: &Path, payload: &str) -> anyhow::Result<()> {
+    use keyfob::agent::protocol;
+    let stream = std::os::unix::net::UnixStream::connect(socket)
+        .with_context(|| format!("connecting to '{}'", socket.display()))?;
+    protocol::write_message(&stream, payload.as_bytes())?;
+    let reply = protocol::read_message(&stream, protocol::MAX_REPLY)?;
+    writeln!(
+        std::io::stdout().lock(),
+        "{}",
+        String::from_utf8_lossy(&reply)
+    )?;
+    Ok(())
 }
 
 /// The rename hook of `pause-at-rename`: prints the temp path, then waits to be killed.

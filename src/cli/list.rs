@@ -3,9 +3,9 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use keyfob::agent::{AccountSummary, Request, Response};
 use keyfob::text::{escape, escape_path};
-use keyfob::{Account, Kind};
-use serde_json::json;
+use keyfob::vault::Vault;
 
 use keyfob::vault::backups::BackupLog;
 use keyfob::vault::location::Source;
@@ -20,35 +20,27 @@ pub struct ListArgs {
     pub json: bool,
 }
 
-/// The public description of an account, as `--json` prints it.
-pub fn account_json(account: &Account) -> serde_json::Value {
-    let (period, counter) = match account.kind {
-        Kind::Totp { period } => (Some(period), None),
-        Kind::Steam => (Some(30), None),
-        Kind::Hotp { counter } => (None, Some(counter)),
-    };
-    json!({
-        "id": account.id,
-        "issuer": account.issuer,
-        "name": account.name,
-        "type": account.kind.name(),
-        "algorithm": account.algorithm,
-        "digits": account.digits,
-        "period": period,
-        "counter": counter,
-        "tags": account.tags,
-        "favorite": account.favorite,
-        "note": account.note,
-    })
+/// The accounts' public descriptions and the backup reminder: what `keyfob list`
+/// shows, here or from the agent (which calls this too).
+pub fn listing(vault: &Vault) -> (Vec<AccountSummary>, Option<String>) {
+    let accounts = vault.accounts();
+    let summaries = accounts.iter().map(AccountSummary::from_account).collect();
+    let reminder = BackupLog::load(vault.path()).reminder(accounts, now());
+    (summaries, reminder)
 }
 
 /// Lists the accounts.
 pub fn run(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
-    let vault = ctx.open()?;
-    let accounts = vault.accounts();
+    let (accounts, reminder) = match super::agent::ask(ctx, &Request::List) {
+        Some(Response::Accounts { accounts, reminder }) => (accounts, reminder),
+        Some(Response::Error { message }) => anyhow::bail!("{message}"),
+        Some(other) => anyhow::bail!("the agent answered with an unexpected '{other:?}'"),
+        None => listing(&ctx.open()?),
+    };
     let mut out = std::io::stdout().lock();
     if args.json {
-        let list: Vec<_> = accounts.iter().map(account_json).collect();
+        // Through a JSON value, whose object keys are sorted.
+        let list = serde_json::to_value(&accounts)?;
         serde_json::to_writer_pretty(&mut out, &list)?;
         writeln!(out)?;
         drop(out);
@@ -88,7 +80,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
         writeln!(
             out,
             "{issuer:<width$}  {name:<30}  {:<5}  {tags}{star}",
-            account.kind.name(),
+            account.kind,
         )?;
     }
     drop(out);
@@ -98,7 +90,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
         eprintln!("\nVault: {}.", ctx.shown());
     }
     // The reminder goes to stderr so that scripts reading the table are not affected.
-    if let Some(reminder) = BackupLog::load(ctx.path()).reminder(accounts, now()) {
+    if let Some(reminder) = reminder {
         eprintln!("\nBackup reminder: {reminder}.");
     }
     notice_copies(ctx);

@@ -1,6 +1,7 @@
 //! Command-line interface: clap definitions and dispatch. One file per subcommand.
 
 mod add;
+mod agent;
 mod code;
 mod context;
 pub mod debug;
@@ -93,6 +94,8 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Change the vault passphrase.
     Passwd(misc::PasswdArgs),
+    /// Unlock once: a background agent serves 'code' and 'list' (Unix).
+    Agent(agent::AgentArgs),
     /// Print shell completions.
     Completions(misc::CompletionsArgs),
     /// Print the man page (roff).
@@ -159,6 +162,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Export(args)) => export::run(&ctx, args),
         Some(Command::Verify(args)) => verify::run(&ctx, args),
         Some(Command::Passwd(args)) => misc::passwd(&ctx, args),
+        Some(Command::Agent(args)) => agent::run(&ctx, args),
         Some(Command::Completions(args)) => misc::completions(args),
         Some(Command::Man) => misc::man(),
         Some(Command::Debug(command)) => debug::run(&ctx, command),

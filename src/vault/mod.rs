@@ -571,15 +571,35 @@ impl Vault {
             self.lock = Some(VaultLock::acquire(&self.path, wait)?);
         }
         self.lock_wait = wait;
+        self.reload_if_changed().map(|_| ())
+    }
+
+    /// Re-reads the file (same key) when it changed since it was read or written,
+    /// dropping unsaved changes; true when it did. Takes no lock: a long-lived
+    /// reader (the agent) calls it to see other keyfobs' saves.
+    pub fn reload_if_changed(&mut self) -> Result<bool, VaultError> {
         let bytes = store::read_limited(&self.path)?;
-        if self.loaded.as_ref() != Some(&bytes) {
-            let plaintext = crypto::decrypt(&bytes, &self.key)?;
-            self.document = Document::from_json(&plaintext)?;
-            self.on_disk = Some(self.document.clone());
-            self.baseline = Some(self.document.clone());
-            self.loaded = Some(bytes);
+        if self.loaded.as_ref() == Some(&bytes) {
+            return Ok(false);
         }
-        Ok(())
+        let plaintext = crypto::decrypt(&bytes, &self.key)?;
+        self.document = Document::from_json(&plaintext)?;
+        self.on_disk = Some(self.document.clone());
+        self.baseline = Some(self.document.clone());
+        self.loaded = Some(bytes);
+        Ok(true)
+    }
+
+    /// Every account secret this open vault holds in memory (the document's and
+    /// those of its copies of the file's contents and of the last save), for a caller that keeps their
+    /// pages locked in RAM.
+    pub fn secrets_in_memory(&self) -> impl Iterator<Item = &crate::Secret> {
+        self.document
+            .accounts
+            .iter()
+            .chain(self.on_disk.iter().flat_map(|d| d.accounts.iter()))
+            .chain(self.baseline.iter().flat_map(|d| d.accounts.iter()))
+            .map(|account| &account.secret)
     }
 
     /// Drops the writer lock (if held) while keeping the vault open.
