@@ -50,6 +50,22 @@ pub trait ScreenState {
     fn render(&self, app: &App, theme: Theme, area: Rect, buf: &mut Buffer);
 }
 
+/// A large screen state kept on the heap (so [`Screen`] stays small) is a screen too.
+impl<T: ScreenState> ScreenState for Box<T> {
+    fn context(&self) -> Context {
+        (**self).context()
+    }
+    fn update(&mut self, app: &mut App, action: Action) -> Vec<Effect> {
+        (**self).update(app, action)
+    }
+    fn on_worker(&mut self, app: &mut App, event: WorkerEvent) -> Vec<Effect> {
+        (**self).on_worker(app, event)
+    }
+    fn render(&self, app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
+        (**self).render(app, theme, area, buf);
+    }
+}
+
 /// Declares [`Screen`] with one variant per screen state, and the dispatch to it.
 macro_rules! screens {
     ($($(#[$doc:meta])* $variant:ident($state:ty),)*) => {
@@ -94,7 +110,7 @@ screens! {
     /// Bringing accounts in.
     Import(ImportScreen),
     /// Backup status, backups, exports and verifying.
-    Backups(BackupsScreen),
+    Backups(Box<BackupsScreen>),
 }
 
 impl Screen {
