@@ -296,7 +296,13 @@ mod tests {
 
         // Without a password and no one to ask, the error says a password is needed.
         let mut credentials = Credentials::default();
-        let error = read(&[backup.clone()], &mut credentials, 5, &mut NoCallbacks).unwrap_err();
+        let error = read(
+            std::slice::from_ref(&backup),
+            &mut credentials,
+            5,
+            &mut NoCallbacks,
+        )
+        .unwrap_err();
         match &error {
             VerifyError::Input { path, source } => {
                 assert_eq!(path, &backup);

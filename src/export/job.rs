@@ -358,7 +358,10 @@ mod tests {
         let accounts = accounts();
         let export = write(ExportFormat::Uris, &accounts, &ExportOptions::default()).unwrap();
         let out = dir.path().join("uris.txt");
-        assert_eq!(export.save(&out, &vault, false).unwrap(), [out.clone()]);
+        assert_eq!(
+            export.save(&out, &vault, false).unwrap(),
+            std::slice::from_ref(&out)
+        );
         assert_eq!(
             std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
             0o600

@@ -1021,6 +1021,27 @@ fn snapshot_import_preview_then_enter_adds_the_new_accounts() {
 }
 
 #[test]
+fn snapshot_import_reading_shows_the_files_read_so_far() {
+    let mut app = unlocked();
+    press(&mut app, &[ctrl('o')]);
+    type_text(&mut app, "exports/");
+    press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(app.waiting());
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::Progress { done: 1, total: 3 }),
+    );
+    assert!(app.waiting(), "progress does not end the job");
+    assert!(
+        press(&mut app, &[key(KeyCode::Enter)]).is_empty(),
+        "no second job while reading"
+    );
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("Reading file 2 of 3"), "{screen}");
+    insta::assert_snapshot!("import_reading", screen);
+}
+
+#[test]
 fn import_asks_for_the_password_of_an_encrypted_source() {
     let mut app = unlocked();
     press(&mut app, &[ctrl('o')]);

@@ -389,11 +389,7 @@ impl ScreenState for BackupsScreen {
                     failed.message
                 });
             }
-            other => {
-                if let Some(message) = other.into_error() {
-                    app.error(message);
-                }
-            }
+            other => super::unexpected(app, other),
         }
         Vec::new()
     }

@@ -143,11 +143,7 @@ impl ScreenState for ImportScreen {
                 self.preview = Some((self.paths.text().to_string(), preview));
             }
             WorkerEvent::Previewed(Err(message)) => self.note = Some(message),
-            other => {
-                if let Some(message) = other.into_error() {
-                    app.error(message);
-                }
-            }
+            other => super::unexpected(app, other),
         }
         Vec::new()
     }

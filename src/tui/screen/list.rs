@@ -38,15 +38,11 @@ impl ScreenState for ListScreen {
 
     fn update(&mut self, app: &mut App, action: Action) -> Vec<Effect> {
         match action {
-            Action::Edit(edit) => {
-                if app.query.edit(&edit) | app.query.strip_leading('/') {
-                    app.refilter();
-                }
+            Action::Edit(edit) if app.query.edit(&edit) | app.query.strip_leading('/') => {
+                app.refilter();
             }
-            Action::Paste(text) => {
-                if app.query.paste(&text) | app.query.strip_leading('/') {
-                    app.refilter();
-                }
+            Action::Paste(text) if app.query.paste(&text) | app.query.strip_leading('/') => {
+                app.refilter();
             }
             Action::Cmd(cmd) => return self.command(app, cmd),
             _ => {}
@@ -103,7 +99,7 @@ impl ListScreen {
             Cmd::Import => app.show(ImportScreen::default()),
             Cmd::Backups => {
                 let (screen, effects) = BackupsScreen::open(app);
-                app.show(screen);
+                app.show(Box::new(screen));
                 return effects;
             }
             _ => {}

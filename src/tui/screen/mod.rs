@@ -41,13 +41,35 @@ pub trait ScreenState {
     /// A worker result meant for this screen. By default a failure is shown
     /// in an error popup and a success the screen did not ask for is dropped.
     fn on_worker(&mut self, app: &mut App, event: WorkerEvent) -> Vec<Effect> {
-        if let Some(message) = event.into_error() {
-            app.error(message);
-        }
+        unexpected(app, event);
         Vec::new()
     }
     /// Draws the screen.
     fn render(&self, app: &App, theme: Theme, area: Rect, buf: &mut Buffer);
+}
+
+/// What a screen does with a worker result it did not ask for: a failure is
+/// shown in an error popup, a success dropped.
+pub fn unexpected(app: &mut App, event: WorkerEvent) {
+    if let Some(message) = event.into_error() {
+        app.error(message);
+    }
+}
+
+/// A large screen state kept on the heap (so [`Screen`] stays small) is a screen too.
+impl<T: ScreenState> ScreenState for Box<T> {
+    fn context(&self) -> Context {
+        (**self).context()
+    }
+    fn update(&mut self, app: &mut App, action: Action) -> Vec<Effect> {
+        (**self).update(app, action)
+    }
+    fn on_worker(&mut self, app: &mut App, event: WorkerEvent) -> Vec<Effect> {
+        (**self).on_worker(app, event)
+    }
+    fn render(&self, app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
+        (**self).render(app, theme, area, buf);
+    }
 }
 
 /// Declares [`Screen`] with one variant per screen state, and the dispatch to it.
@@ -94,7 +116,7 @@ screens! {
     /// Bringing accounts in.
     Import(ImportScreen),
     /// Backup status, backups, exports and verifying.
-    Backups(BackupsScreen),
+    Backups(Box<BackupsScreen>),
 }
 
 impl Screen {
