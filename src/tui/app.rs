@@ -544,11 +544,19 @@ fn worker_event(app: &mut App, event: WorkerEvent) -> Vec<Effect> {
             ));
             Vec::new()
         }
-        WorkerEvent::Saved { reminder } => {
+        WorkerEvent::Saved { reminder, merged } => {
+            let mut effects = Vec::new();
             if app.unlocked() {
                 app.reminder = reminder;
+                // The save merged another keyfob's changes. Take them when no later
+                // save is on its way (that one answers with them too).
+                if let Some(accounts) = merged.filter(|_| app.saves_done + 1 == app.saves_sent) {
+                    app.set_accounts(accounts);
+                    effects.push(Effect::Job(Job::Adopt));
+                }
             }
-            app.save_finished(None)
+            effects.extend(app.save_finished(None));
+            effects
         }
         WorkerEvent::SaveFailed(message) => app.save_finished(Some(message)),
         event => on_screen(app, |screen, app| screen.on_worker(app, event)),

@@ -398,7 +398,10 @@ fn hotp_shows_a_code_only_when_asked_and_saves_the_counter() {
 
     let effects = update(
         &mut app,
-        Action::Worker(WorkerEvent::Saved { reminder: None }),
+        Action::Worker(WorkerEvent::Saved {
+            reminder: None,
+            merged: None,
+        }),
     );
     match &effects[..] {
         [Effect::Copy { code: copied, .. }] => assert_eq!(copied.as_str(), code),
@@ -449,7 +452,10 @@ fn hotp_code_of_a_failed_save_is_never_shown_or_copied() {
     // A later successful save (of something else) does not bring the dropped code back.
     update(
         &mut app,
-        Action::Worker(WorkerEvent::Saved { reminder: None }),
+        Action::Worker(WorkerEvent::Saved {
+            reminder: None,
+            merged: None,
+        }),
     );
     assert_eq!(clip.content, None);
     assert!(app.hotp_codes.is_empty());

@@ -5,11 +5,13 @@
 //! It owns the open [`Vault`]; the UI owns a copy of the accounts and sends the
 //! whole list back to be saved. Locking drops the vault here too.
 
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender};
 
-use keyfob::Account;
+use keyfob::account::Field;
+use keyfob::{Account, AccountId};
 use keyfob::export::{self, ExportError, ExportFormat, ExportOptions};
 use keyfob::import::session::{self, Callbacks, Credentials, Preview};
 use keyfob::text::with_causes;
@@ -27,8 +29,11 @@ pub enum Job {
     Create(Key),
     /// Create the vault encrypted to this identity file, generating it if missing.
     CreateWithIdentity(PathBuf),
-    /// Save these accounts.
+    /// Save these accounts (the UI's list, edited from what it was last told the vault holds).
     Save(Vec<Account>),
+    /// The UI took the accounts of the last [`WorkerEvent::Saved`] that carried
+    /// `merged` ones: its next edits start from those.
+    Adopt,
     /// Decode QR codes in this image.
     Scan(PathBuf),
     /// Export these accounts in this format to this path (a directory for Google QR codes).
@@ -52,6 +57,7 @@ impl std::fmt::Debug for Job {
             Job::Create(_) => "Create",
             Job::CreateWithIdentity(_) => "CreateWithIdentity",
             Job::Save(_) => "Save",
+            Job::Adopt => "Adopt",
             Job::Scan(_) => "Scan",
             Job::Export(..) => "Export",
             Job::ImportPreview(..) => "ImportPreview",
@@ -82,6 +88,9 @@ pub enum WorkerEvent {
     Saved {
         /// The backup reminder after the change.
         reminder: Option<String>,
+        /// The accounts as saved, when they differ from the list the UI sent: the
+        /// save merged another keyfob's changes from the file.
+        merged: Option<Vec<Account>>,
     },
     /// A save failed; the file on disk is unchanged.
     SaveFailed(String),
@@ -162,20 +171,29 @@ pub fn run(
     now: fn() -> i64,
 ) {
     let mut vault: Option<Vault> = None;
+    // What the UI was last told the vault holds, or last sent: the base its edits start from.
+    let mut known: Vec<Account> = Vec::new();
     while let Ok(job) = jobs.recv() {
         let event = match job {
             Job::Lock => {
                 vault = None;
+                known = Vec::new();
+                continue;
+            }
+            Job::Adopt => {
+                if let Some(v) = vault.as_ref() {
+                    known = v.accounts().to_vec();
+                }
                 continue;
             }
             Job::Unlock(key) => match Vault::open(&config.vault_path, key) {
-                Ok(v) => unlocked(&mut vault, v, now()),
+                Ok(v) => unlocked(&mut vault, &mut known, v, now()),
                 Err(e) => unlock_failed(&e),
             },
             Job::Create(key) => match Vault::create(&config.vault_path, key, now()) {
                 Ok(mut v) => {
                     v.release_lock();
-                    unlocked(&mut vault, v, now())
+                    unlocked(&mut vault, &mut known, v, now())
                 }
                 Err(e) => unlock_failed(&e),
             },
@@ -183,7 +201,7 @@ pub fn run(
                 Ok(key) => match Vault::create(&config.vault_path, key, now()) {
                     Ok(mut v) => {
                         v.release_lock();
-                        unlocked(&mut vault, v, now())
+                        unlocked(&mut vault, &mut known, v, now())
                     }
                     Err(e) => unlock_failed(&e),
                 },
@@ -196,7 +214,7 @@ pub fn run(
                 None => WorkerEvent::SaveFailed("the vault is locked; nothing was saved".into()),
                 Some(v) => {
                     v.set_lock_wait(config.lock_wait);
-                    save(v, accounts, now())
+                    save(v, &mut known, accounts, now())
                 }
             },
             Job::Scan(path) => WorkerEvent::Scanned(scan(&path, now())),
@@ -238,11 +256,33 @@ pub fn run(
     }
 }
 
-fn unlocked(slot: &mut Option<Vault>, vault: Vault, now: i64) -> WorkerEvent {
+fn unlocked(
+    slot: &mut Option<Vault>,
+    known: &mut Vec<Account>,
+    vault: Vault,
+    now: i64,
+) -> WorkerEvent {
     let accounts = vault.accounts().to_vec();
-    let reminder = BackupLog::load(vault.path()).reminder(&accounts, now);
+    let reminder = reminder(&vault, now);
+    known.clone_from(&accounts);
     *slot = Some(vault);
     WorkerEvent::Unlocked { accounts, reminder }
+}
+
+/// The line above the list: other copies of the vault a sync tool left beside it
+/// (to merge), then the backup reminder.
+fn reminder(vault: &Vault, now: i64) -> Option<String> {
+    let mut parts: Vec<String> = keyfob::vault::copies::sync_conflicts(vault.path())
+        .iter()
+        .map(|copy| {
+            format!(
+                "another copy of this vault exists: keyfob merge '{}'",
+                keyfob::text::escape_path(copy)
+            )
+        })
+        .collect();
+    parts.extend(BackupLog::load(vault.path()).reminder(vault.accounts(), now));
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 fn unlock_failed(error: &VaultError) -> WorkerEvent {
@@ -275,21 +315,85 @@ fn identity_key(path: &Path, now: i64) -> Result<Key, String> {
     Ok(key)
 }
 
-fn save(vault: &mut Vault, accounts: Vec<Account>, now: i64) -> WorkerEvent {
-    let previous = std::mem::replace(vault.accounts_mut(), accounts);
+fn save(vault: &mut Vault, known: &mut Vec<Account>, edited: Vec<Account>, now: i64) -> WorkerEvent {
+    let rebased = rebase(vault.accounts(), known, &edited);
+    let previous = std::mem::replace(vault.accounts_mut(), rebased);
     // `save` takes the writer lock (waiting for another keyfob up to
-    // `KEYFOB_LOCK_WAIT`) and refuses if another keyfob changed the file since it was read.
+    // `KEYFOB_LOCK_WAIT`); when another keyfob changed the file since it was read,
+    // it merges with it, and refuses only when both changed one secret.
     let result = vault.save();
     vault.release_lock();
     match result {
-        Ok(()) => WorkerEvent::Saved {
-            reminder: BackupLog::load(vault.path()).reminder(vault.accounts(), now),
-        },
+        Ok(()) => {
+            let merged = (!same_accounts(vault.accounts(), &edited)).then(|| vault.accounts().to_vec());
+            *known = edited;
+            WorkerEvent::Saved {
+                reminder: reminder(vault, now),
+                merged,
+            }
+        }
         Err(e) => {
             *vault.accounts_mut() = previous;
             WorkerEvent::SaveFailed(format!("{e}"))
         }
     }
+}
+
+/// The list to save when the UI edited `known` (what it was last told the vault
+/// holds) into `edited`, while the vault holds `current`, which can carry more:
+/// another keyfob's changes that an earlier save merged in. The UI's changes are
+/// applied field by field to `current`; accounts it did not touch are taken from
+/// `current`, and accounts it never saw are kept where `current` has them. So a
+/// save never undoes or deletes what a merge brought in.
+fn rebase(current: &[Account], known: &[Account], edited: &[Account]) -> Vec<Account> {
+    let known: HashMap<&AccountId, &Account> = known.iter().map(|a| (&a.id, a)).collect();
+    let now_held: HashMap<&AccountId, &Account> = current.iter().map(|a| (&a.id, a)).collect();
+    let edited_ids: HashSet<AccountId> = edited.iter().map(|a| a.id.clone()).collect();
+    let mut out = Vec::with_capacity(current.len().max(edited.len()));
+    for account in edited {
+        match (known.get(&account.id), now_held.get(&account.id)) {
+            // Added by the UI, or changed by it after another copy removed it.
+            (None, _) => out.push(account.clone()),
+            (Some(&before), None) if account != before => out.push(account.clone()),
+            // Removed elsewhere and untouched here: it stays removed.
+            (Some(_), None) => {}
+            (Some(&before), Some(&held)) => out.push(apply_edits(held, before, account)),
+        }
+    }
+    for (index, account) in current.iter().enumerate() {
+        if !known.contains_key(&account.id) && !edited_ids.contains(&account.id) {
+            out.insert(index.min(out.len()), account.clone());
+        }
+    }
+    out
+}
+
+/// `held` with the fields that `after` changed from `before`.
+fn apply_edits(held: &Account, before: &Account, after: &Account) -> Account {
+    let mut out = held.clone();
+    for field in Field::ALL {
+        if field == Field::Position || field.same(after, before) {
+            continue;
+        }
+        match (field, after.kind.counter(), held.kind.counter()) {
+            // A counter only moves forward: a code the UI showed must never repeat.
+            (Field::Counter, Some(mine), Some(theirs)) if theirs > mine => {}
+            _ => field.copy(&mut out, after),
+        }
+    }
+    out
+}
+
+/// Whether two lists hold the same accounts in the same order, whatever their
+/// change times (which a save stamps).
+fn same_accounts(a: &[Account], b: &[Account]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| {
+            x.id == y.id
+                && Field::ALL
+                    .iter()
+                    .all(|&f| f == Field::Position || f.same(x, y))
+        })
 }
 
 /// Reads the accounts of every QR code in an image, as `keyfob import` does
@@ -426,7 +530,7 @@ fn check(
     Ok(Verified {
         report,
         status: log.status(vault.accounts(), now),
-        reminder: log.reminder(vault.accounts(), now),
+        reminder: reminder(vault, now),
     })
 }
 
@@ -475,5 +579,138 @@ mod tests {
             b"a backup"
         );
         assert!(!dir.path().join("vault.age.lock").exists());
+    }
+
+    fn totp(issuer: &str) -> Account {
+        let secret = keyfob::Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap();
+        Account::new(
+            issuer,
+            "alice",
+            secret,
+            keyfob::Kind::DEFAULT_TOTP,
+            keyfob::Algorithm::Sha1,
+            6,
+            0,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_save_keeps_what_a_merge_brought_in_and_applies_only_the_uis_edits() {
+        let (a, b, x) = (totp("A"), totp("B"), totp("X"));
+        let known = vec![a.clone(), b.clone()];
+        // Another keyfob renamed A and added X; an earlier save merged that in.
+        let mut a_there = a.clone();
+        a_there.name = "bob".into();
+        let current = vec![a_there, b, x.clone()];
+        // The UI, still on `known`, wrote a note on A and removed B.
+        let mut a_here = a.clone();
+        a_here.note = "codes in the safe".into();
+        let saved = rebase(&current, &known, &[a_here]);
+        let ids: Vec<_> = saved.iter().map(|s| s.id.clone()).collect();
+        assert_eq!(ids, [a.id.clone(), x.id]);
+        assert_eq!(
+            (saved[0].name.as_str(), saved[0].note.as_str()),
+            ("bob", "codes in the safe")
+        );
+    }
+
+    #[test]
+    fn a_save_never_moves_a_counter_back_nor_brings_back_what_another_copy_removed() {
+        let secret = keyfob::Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap();
+        let hotp = |counter| {
+            Account::new(
+                "H",
+                "alice",
+                secret.clone(),
+                keyfob::Kind::Hotp { counter },
+                keyfob::Algorithm::Sha1,
+                6,
+                0,
+            )
+            .unwrap()
+        };
+        let h = hotp(5);
+        let gone = totp("Gone");
+        let known = vec![h.clone(), gone.clone()];
+        let mut there = h.clone();
+        there.kind = keyfob::Kind::Hotp { counter: 9 };
+        let mut here = h.clone();
+        here.kind = keyfob::Kind::Hotp { counter: 6 };
+        let saved = rebase(&[there], &known, &[here, gone]);
+        assert_eq!(saved.len(), 1, "the account removed elsewhere stays removed");
+        assert_eq!(saved[0].kind.counter(), Some(9));
+    }
+
+    #[test]
+    fn the_worker_merges_another_keyfobs_save_and_later_saves_keep_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault_path = dir.path().join("vault.age");
+        let identity = dir.path().join("id.txt");
+        let config = WorkerConfig {
+            vault_path: vault_path.clone(),
+            lock_wait: std::time::Duration::ZERO,
+        };
+        let (jobs, job_rx) = std::sync::mpsc::channel::<Job>();
+        let (event_tx, events) = std::sync::mpsc::channel::<WorkerEvent>();
+        let worker = std::thread::spawn(move || run(config, job_rx, event_tx, || 1_800_000_000));
+        jobs.send(Job::CreateWithIdentity(identity.clone())).unwrap();
+        assert!(matches!(events.recv().unwrap(), WorkerEvent::Unlocked { .. }));
+        let mut a = totp("A");
+        jobs.send(Job::Save(vec![a.clone()])).unwrap();
+        assert!(matches!(
+            events.recv().unwrap(),
+            WorkerEvent::Saved { merged: None, .. }
+        ));
+        // Another keyfob adds X.
+        let key = || Key::from_identity_file(&identity).unwrap();
+        let mut other = Vault::open(&vault_path, key()).unwrap();
+        other.accounts_mut().push(totp("X"));
+        other.save().unwrap();
+        drop(other);
+        let issuers = || -> Vec<String> {
+            let vault = Vault::open(&vault_path, key()).unwrap();
+            vault.accounts().iter().map(|a| format!("{}/{}/{}", a.issuer, a.name, a.note)).collect()
+        };
+        // The UI, which has not seen X, writes a note on A: the save merges.
+        a.note = "n".into();
+        jobs.send(Job::Save(vec![a.clone()])).unwrap();
+        match events.recv().unwrap() {
+            WorkerEvent::Saved { merged: Some(merged), .. } => assert_eq!(merged.len(), 2),
+            _ => panic!("the save should report the merged accounts"),
+        }
+        // It saves again before taking them: X stays.
+        a.name = "bob".into();
+        jobs.send(Job::Save(vec![a.clone()])).unwrap();
+        assert!(matches!(events.recv().unwrap(), WorkerEvent::Saved { .. }));
+        assert_eq!(issuers(), ["A/bob/n", "X/alice/"]);
+        // Once it took them, a list without X removes X.
+        jobs.send(Job::Adopt).unwrap();
+        jobs.send(Job::Save(vec![a])).unwrap();
+        assert!(matches!(events.recv().unwrap(), WorkerEvent::Saved { merged: None, .. }));
+        assert_eq!(issuers(), ["A/bob/n"]);
+        drop(jobs);
+        worker.join().unwrap();
+    }
+
+    #[test]
+    fn a_sync_conflict_copy_beside_the_vault_is_named_above_the_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault_path = dir.path().join("vault.age");
+        let copy = dir.path().join("vault.sync-conflict-20261202-101010-ABCDEFG.age");
+        let mut slot = None;
+        let mut known = Vec::new();
+        let (key, _) = Key::generate_identity("now");
+        let vault = Vault::create(&vault_path, key, 0).unwrap();
+        std::fs::write(&copy, b"another copy").unwrap();
+        let WorkerEvent::Unlocked { reminder, .. } = unlocked(&mut slot, &mut known, vault, 0) else {
+            panic!("not unlocked");
+        };
+        let reminder = reminder.unwrap_or_default();
+        assert!(
+            reminder.contains("another copy of this vault exists: keyfob merge '")
+                && reminder.contains("vault.sync-conflict-20261202-101010-ABCDEFG.age'"),
+            "{reminder}"
+        );
     }
 }
