@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use super::registry::{Confidence, Probe, Spec};
 use super::{Format, ImportError, Imported, Skipped, entry, sqlite};
-use crate::account::{Account, Algorithm};
+use crate::account::Account;
 use crate::secret::Secret;
 
 const FORMAT: Format = Format::StratumDb;
@@ -122,21 +122,9 @@ fn categories(db: &sqlite::Database) -> HashMap<String, Vec<String>> {
 
 fn to_account(row: &Row, now: i64) -> Result<Account, Skipped> {
     let skip = |reason: String| Skipped::new(&row.issuer, &row.username, reason);
-    let type_name = match row.kind {
-        Some(1) => "hotp",
-        Some(2) => "totp",
-        Some(3) => "motp",
-        Some(4) => "steam",
-        Some(5) => "yandex",
-        other => return Err(skip(format!("unsupported type '{}'", other.unwrap_or(-1)))),
-    };
-    let kind = entry::kind(type_name, row.period, row.counter).map_err(skip)?;
-    let algorithm = match row.algorithm.unwrap_or(0) {
-        0 => Algorithm::Sha1,
-        1 => Algorithm::Sha256,
-        2 => Algorithm::Sha512,
-        other => return Err(skip(format!("unsupported algorithm '{other}'"))),
-    };
+    let (kind, algorithm) =
+        super::authenticator_pro::kind_and_algorithm(row.kind, row.algorithm, row.period, row.counter)
+            .map_err(skip)?;
     let digits = super::digits_u8(row.digits.unwrap_or(6));
     let secret = Secret::from_base32(&row.secret).map_err(|e| skip(e.to_string()))?;
     Account::new(&row.issuer, &row.username, secret, kind, algorithm, digits, now)
