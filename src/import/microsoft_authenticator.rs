@@ -44,7 +44,7 @@ pub(crate) const SPEC: Spec = Spec {
         Some(if ours { Confidence::Certain } else { Confidence::Fallback })
     },
     parse: |bytes, _, now| parse_bytes(bytes, now),
-    read_path: Some(|path, now| parse_microsoft_authenticator_at(path, now)),
+    read_path: Some(parse_microsoft_authenticator_at),
 };
 
 /// The reason given for accounts whose secret the app keeps encrypted with a
