@@ -911,6 +911,320 @@ fn authenticator_pro_broken_files() {
     );
 }
 
+#[test]
+fn microsoft_work_school_accounts_with_codes() {
+    let imported = ok(
+        "microsoft/work-school/PhoneFactor",
+        Format::MicrosoftAuthenticator,
+        None,
+    );
+    assert_eq!(
+        rows(&imported.accounts),
+        vec![row(
+            "Contoso",
+            "dan@contoso.com",
+            B,
+            Algorithm::Sha1,
+            6,
+            Kind::Totp { period: 30 }
+        )]
+    );
+    assert_eq!(
+        skipped(&imported),
+        vec![skip("Fabrikam", "erin@fabrikam.com", PUSH_ONLY_REASON)]
+    );
+    let from_path =
+        parse_microsoft_authenticator_at(&fixture_path("microsoft/work-school/PhoneFactor"), NOW)
+            .unwrap();
+    assert_eq!(rows(&from_path.accounts), rows(&imported.accounts));
+}
+
+// ------------------------------------------------------------------ Google Authenticator database
+
+#[test]
+fn google_authenticator_database() {
+    let imported = ok("google-db/databases", Format::GoogleAuthenticatorDb, None);
+    assert_eq!(
+        rows(&imported.accounts),
+        vec![
+            github(),
+            row(
+                "Example Corp",
+                "bob",
+                B,
+                Algorithm::Sha1,
+                6,
+                Kind::Totp { period: 30 }
+            ),
+            row(
+                "Bank",
+                "Zoë",
+                C,
+                Algorithm::Sha1,
+                6,
+                Kind::Hotp { counter: 42 }
+            ),
+        ]
+    );
+    assert_eq!(tags(&imported), vec![Vec::<String>::new(); 3]);
+    let skipped = skipped(&imported);
+    assert_eq!(skipped.len(), 2);
+    assert_eq!(
+        (skipped[0].0.as_str(), skipped[0].1.as_str()),
+        ("Wrapped", "carol@example.com")
+    );
+    assert!(skipped[0].2.contains("cannot be moved"), "{}", skipped[0].2);
+    assert_eq!(
+        (skipped[1].0.as_str(), skipped[1].1.as_str()),
+        ("Broken", "mallory")
+    );
+    assert!(
+        skipped[1].2.contains("not valid base32"),
+        "{}",
+        skipped[1].2
+    );
+    // Read from its path (the way `keyfob import` reads it), the same.
+    let from_path = keyfob::import::read_path(
+        &fixture_path("google-db/databases"),
+        Format::GoogleAuthenticatorDb,
+        NOW,
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(rows(&from_path.accounts), rows(&imported.accounts));
+}
+
+#[test]
+fn google_authenticator_database_broken() {
+    let truncated = err(
+        "google-db/broken-truncated.db",
+        Format::GoogleAuthenticatorDb,
+        None,
+    );
+    assert!(
+        matches!(
+            truncated,
+            ImportError::Database { .. } | ImportError::Malformed { .. }
+        ),
+        "{truncated:?}"
+    );
+    // Another app's database, forced as this format, says what it lacks.
+    malformed(
+        &err(
+            "stratum-db/authenticator.db3",
+            Format::GoogleAuthenticatorDb,
+            None,
+        ),
+        "not a Google Authenticator database",
+    );
+    let mut flipped = fixture("google-db/databases");
+    for b in flipped.iter_mut().skip(100).step_by(97) {
+        *b ^= 0x5a;
+    }
+    assert!(parse(&flipped, Format::GoogleAuthenticatorDb, None, NOW).is_err());
+}
+
+// ------------------------------------------------------------------ Stratum database
+
+#[test]
+fn stratum_database() {
+    let imported = ok("stratum-db/authenticator.db3", Format::StratumDb, None);
+    assert_eq!(
+        rows(&imported.accounts),
+        vec![github(), example(), bank(), steam()]
+    );
+    assert_eq!(
+        tags(&imported),
+        vec![
+            vec!["Work".to_string()],
+            vec!["Home".to_string(), "Work".to_string()],
+            vec![],
+            vec![]
+        ]
+    );
+    let skipped = skipped(&imported);
+    assert_eq!(skipped.len(), 2);
+    assert_eq!(
+        skipped[0],
+        skip("Legacy VPN", "mobile", "mOTP is not supported")
+    );
+    assert_eq!(
+        (skipped[1].0.as_str(), skipped[1].1.as_str()),
+        ("Typo Inc", "broken")
+    );
+}
+
+#[test]
+fn stratum_database_broken() {
+    let truncated = err("stratum-db/broken-truncated.db3", Format::StratumDb, None);
+    assert!(
+        matches!(
+            truncated,
+            ImportError::Database { .. } | ImportError::Malformed { .. }
+        ),
+        "{truncated:?}"
+    );
+    malformed(
+        &err("google-db/databases", Format::StratumDb, None),
+        "not a Stratum database",
+    );
+}
+
+// ------------------------------------------------------------------ Authy
+
+fn authy_expected(imported: &Imported) {
+    assert_eq!(
+        rows(&imported.accounts),
+        vec![
+            github(),
+            row(
+                "Example Corp",
+                "bob",
+                B,
+                Algorithm::Sha1,
+                8,
+                Kind::Totp { period: 30 }
+            ),
+            row(
+                "Forum",
+                "erin",
+                E,
+                Algorithm::Sha1,
+                6,
+                Kind::Totp { period: 30 }
+            ),
+            row(
+                "Dropbox",
+                "dave@example.com",
+                D,
+                Algorithm::Sha1,
+                7,
+                Kind::Totp { period: 30 }
+            ),
+        ]
+    );
+    assert_eq!(tags(imported), vec![Vec::<String>::new(); 4]);
+    assert!(imported.skipped.is_empty(), "{:?}", imported.skipped);
+}
+
+const AUTHY_FILE: &str = "com.authy.storage.tokens.authenticator.xml";
+
+#[test]
+fn authy_plain_secrets() {
+    authy_expected(&ok(
+        &format!("authy/plain/{AUTHY_FILE}"),
+        Format::Authy,
+        None,
+    ));
+}
+
+#[test]
+fn authy_encrypted_secrets() {
+    let rel = format!("authy/encrypted/{AUTHY_FILE}");
+    assert!(matches!(
+        load(&rel, Format::Authy, None),
+        Err(ImportError::PasswordRequired)
+    ));
+    assert!(matches!(
+        load(&rel, Format::Authy, Some(b"wrong")),
+        Err(ImportError::WrongPassword)
+    ));
+    authy_expected(&ok(&rel, Format::Authy, Some(PASSWORD)));
+}
+
+#[test]
+fn authy_own_tokens() {
+    let imported = ok(
+        "authy/com.authy.storage.tokens.authy.xml",
+        Format::Authy,
+        None,
+    );
+    assert_eq!(
+        rows(&imported.accounts),
+        vec![row(
+            "Twitch",
+            "",
+            "ZDE4VS6MZXHM7UGR2LJ5JVOW24",
+            Algorithm::Sha1,
+            7,
+            Kind::Totp { period: 10 }
+        )]
+    );
+}
+
+#[test]
+fn authy_broken_files() {
+    malformed(
+        &err("authy/broken-truncated.xml", Format::Authy, Some(PASSWORD)),
+        "invalid XML",
+    );
+    // One damaged secret costs only itself.
+    let imported = ok(
+        &format!("authy/broken-flipped/{AUTHY_FILE}"),
+        Format::Authy,
+        Some(PASSWORD),
+    );
+    assert_eq!(imported.accounts.len(), 3);
+    assert_eq!(
+        skipped(&imported),
+        vec![skip(
+            "Example Corp",
+            "bob",
+            "the backup password does not decrypt this secret"
+        )]
+    );
+    // Another app's preferences, forced as Authy, say what they lack.
+    malformed(
+        &err("freeotp/tokens.xml", Format::Authy, None),
+        "no Authy token list",
+    );
+}
+
+// ------------------------------------------------------------------ FreeOTP tokens.xml
+
+#[test]
+fn freeotp_tokens_xml_in_the_app_order() {
+    let imported = ok("freeotp/tokens.xml", Format::FreeOtp, None);
+    assert_eq!(
+        rows(&imported.accounts),
+        vec![example(), github(), bank(), steam()]
+    );
+    assert_eq!(tags(&imported), vec![Vec::<String>::new(); 4]);
+    let skipped = skipped(&imported);
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(
+        (skipped[0].0.as_str(), skipped[0].1.as_str()),
+        ("Old", "md5")
+    );
+    assert!(
+        skipped[0].2.contains("unsupported algorithm 'MD5'"),
+        "{}",
+        skipped[0].2
+    );
+}
+
+#[test]
+fn freeotp_plus_internal_tokens_xml() {
+    let imported = ok("freeotp/plus/tokens.xml", Format::FreeOtp, None);
+    assert_eq!(
+        rows(&imported.accounts),
+        vec![github(), example(), bank(), steam()]
+    );
+    assert!(imported.skipped.is_empty());
+}
+
+#[test]
+fn freeotp_broken_files() {
+    malformed(
+        &err("freeotp/broken-truncated.xml", Format::FreeOtp, None),
+        "invalid XML",
+    );
+    malformed(
+        &err("freeotp/broken-no-order.xml", Format::FreeOtp, None),
+        "no 'tokenOrder'",
+    );
+}
+
 // ------------------------------------------------------------------ across formats
 
 /// Every fixture, its detected format (None: not recognised by content alone).
@@ -1018,6 +1332,41 @@ const DETECTION: &[(&str, Option<Format>)] = &[
         "authenticator-pro/broken-truncated.authpro",
         Some(Format::AuthenticatorPro),
     ),
+    (
+        "microsoft/work-school/PhoneFactor",
+        Some(Format::MicrosoftAuthenticator),
+    ),
+    ("google-db/databases", Some(Format::GoogleAuthenticatorDb)),
+    (
+        "google-db/broken-truncated.db",
+        Some(Format::MicrosoftAuthenticator),
+    ),
+    ("stratum-db/authenticator.db3", Some(Format::StratumDb)),
+    (
+        "stratum-db/broken-truncated.db3",
+        Some(Format::MicrosoftAuthenticator),
+    ),
+    (
+        "authy/plain/com.authy.storage.tokens.authenticator.xml",
+        Some(Format::Authy),
+    ),
+    (
+        "authy/encrypted/com.authy.storage.tokens.authenticator.xml",
+        Some(Format::Authy),
+    ),
+    (
+        "authy/broken-flipped/com.authy.storage.tokens.authenticator.xml",
+        Some(Format::Authy),
+    ),
+    (
+        "authy/com.authy.storage.tokens.authy.xml",
+        Some(Format::Authy),
+    ),
+    ("authy/broken-truncated.xml", None),
+    ("freeotp/tokens.xml", Some(Format::FreeOtp)),
+    ("freeotp/plus/tokens.xml", Some(Format::FreeOtp)),
+    ("freeotp/broken-truncated.xml", None),
+    ("freeotp/broken-no-order.xml", None),
     ("garbage.bin", None),
     // Issue 16, second half (their imports are checked at the end of this file).
     ("steam/Steamguard-76561198000000001", Some(Format::Steam)),
@@ -1148,12 +1497,19 @@ fn every_fixture_is_detected_by_content_and_name() {
 /// is read as (encrypted ones stop at "password required": no KDF work here).
 #[test]
 fn damaged_fixtures_never_panic() {
+    // SQLite formats (those read from a path too) copy every input to a file;
+    // their damaged databases are tested on their own.
     let formats: Vec<Format> = Format::ALL
         .into_iter()
-        .filter(|f| *f != Format::MicrosoftAuthenticator)
+        .filter(|f| f.spec().read_path.is_none())
+        .collect();
+    let databases: Vec<String> = Format::ALL
+        .into_iter()
+        .filter(|f| f.spec().read_path.is_some())
+        .map(|f| format!("{}/", f.spec().fixtures))
         .collect();
     for rel in all_fixtures() {
-        if rel.starts_with("microsoft/") {
+        if databases.iter().any(|dir| rel.starts_with(dir.as_str())) {
             continue;
         }
         let bytes = fixture(&rel);

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::registry::{Confidence, Probe, Spec};
 use super::{Format, ImportError, Imported, Skipped, crypto, entry, js};
-use crate::account::{Account, Algorithm};
+use crate::account::{Account, Algorithm, Kind};
 use crate::secret::Secret;
 
 const FORMAT: Format = Format::AuthenticatorPro;
@@ -113,27 +113,44 @@ pub fn parse(bytes: &[u8], password: Option<&[u8]>, now: i64) -> Result<Imported
     })
 }
 
-fn to_account(entry: &Value, now: i64) -> Result<Account, Skipped> {
-    let issuer = js::str(entry, "Issuer");
-    let name = js::str(entry, "Username");
-    let skip = |reason: String| Skipped::new(issuer, name, reason);
-    let type_code = js::int(entry, "Type");
+/// The kind and algorithm of an entry from the app's codes (type 1 HOTP,
+/// 2 TOTP, 3 mOTP, 4 Steam, 5 Yandex; algorithm 0 SHA1, 1 SHA256, 2 SHA512),
+/// shared with its database ([`super::stratum_db`]). The error is the reason to skip.
+pub(crate) fn kind_and_algorithm(
+    type_code: Option<i64>,
+    algorithm: Option<i64>,
+    period: Option<i64>,
+    counter: Option<i64>,
+) -> Result<(Kind, Algorithm), String> {
     let type_name = match type_code {
         Some(1) => "hotp",
         Some(2) => "totp",
         Some(3) => "motp",
         Some(4) => "steam",
         Some(5) => "yandex",
-        other => return Err(skip(format!("unsupported type '{}'", other.unwrap_or(-1)))),
+        other => return Err(format!("unsupported type '{}'", other.unwrap_or(-1))),
     };
-    let kind = entry::kind(type_name, js::int(entry, "Period"), js::int(entry, "Counter"))
-        .map_err(skip)?;
-    let algorithm = match js::int(entry, "Algorithm").unwrap_or(0) {
+    let kind = entry::kind(type_name, period, counter)?;
+    let algorithm = match algorithm.unwrap_or(0) {
         0 => Algorithm::Sha1,
         1 => Algorithm::Sha256,
         2 => Algorithm::Sha512,
-        other => return Err(skip(format!("unsupported algorithm '{other}'"))),
+        other => return Err(format!("unsupported algorithm '{other}'")),
     };
+    Ok((kind, algorithm))
+}
+
+fn to_account(entry: &Value, now: i64) -> Result<Account, Skipped> {
+    let issuer = js::str(entry, "Issuer");
+    let name = js::str(entry, "Username");
+    let skip = |reason: String| Skipped::new(issuer, name, reason);
+    let (kind, algorithm) = kind_and_algorithm(
+        js::int(entry, "Type"),
+        js::int(entry, "Algorithm"),
+        js::int(entry, "Period"),
+        js::int(entry, "Counter"),
+    )
+    .map_err(skip)?;
     let digits = super::digits_u8(js::int(entry, "Digits").unwrap_or(6));
     let secret = Secret::from_base32(js::str(entry, "Secret")).map_err(|e| skip(e.to_string()))?;
     Account::new(issuer, name, secret, kind, algorithm, digits, now)

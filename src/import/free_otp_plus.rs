@@ -12,7 +12,7 @@ const FORMAT: Format = Format::FreeOtpPlus;
 
 pub(crate) const SPEC: Spec = Spec {
     name: "freeotp-plus",
-    aliases: &["freeotp"],
+    aliases: &["freeotp-plus-json"],
     display_name: "FreeOTP+",
     source: "JSON export (`freeotp-backup.json`)",
     fixtures: "freeotp-plus",
@@ -39,7 +39,8 @@ pub fn parse(bytes: &[u8], now: i64) -> Result<Imported, ImportError> {
     entry::collect(tokens, |token| to_account(token, now))
 }
 
-fn to_account(token: &Value, now: i64) -> Result<Account, Skipped> {
+/// One token object (also the shape of FreeOTP's `tokens.xml` entries).
+pub(crate) fn to_account(token: &Value, now: i64) -> Result<Account, Skipped> {
     let issuer = js::str(token, "issuerExt");
     let name = js::str(token, "label");
     let skip = |reason: String| Skipped::new(issuer, name, reason);

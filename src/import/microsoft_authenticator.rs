@@ -8,18 +8,20 @@
 //!
 //! Row kinds (`account_type`): 0 is a third-party TOTP account (base32 secret,
 //! SHA1/6/30); 1 is a Microsoft personal account (base64 secret, SHA1/8/30);
-//! anything else (work/school push accounts) cannot generate codes elsewhere and
+//! 2 is a work/school (Entra ID) account: those that show a 6-digit code keep
+//! an ordinary base32 secret in `oath_secret_key` with `oath_enabled` set and
+//! import as SHA1/6/30 (reported for android-otp-extractor, PR 29 and issue 49),
+//! the push-only ones have no secret. Whatever cannot generate codes elsewhere
 //! is reported as skipped, never dropped silently.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use rusqlite::{Connection, OpenFlags};
 use zeroize::Zeroizing;
 
 use super::registry::{Confidence, Spec};
-use super::{Format, ImportError, Imported, Skipped};
+use super::{Format, ImportError, Imported, Skipped, sqlite};
 use crate::account::{Account, Algorithm, Kind};
 use crate::secret::Secret;
 
@@ -32,10 +34,14 @@ pub(crate) const SPEC: Spec = Spec {
     source: "`PhoneFactor` SQLite database (rooted Android), with its `-wal` file",
     fixtures: "microsoft",
     detect: |probe| {
-        probe
-            .bytes()
-            .starts_with(b"SQLite format 3\0")
-            .then_some(Confidence::Certain)
+        if !probe.bytes().starts_with(sqlite::MAGIC) {
+            return None;
+        }
+        // Any database nothing else claims is tried as this one, to say what it lacks.
+        let ours = probe.sqlite_schema().is_some_and(|schema| {
+            sqlite::has_table(schema, "accounts", &["oath_secret_key", "account_type"])
+        });
+        Some(if ours { Confidence::Certain } else { Confidence::Fallback })
     },
     parse: |bytes, _, now| parse_bytes(bytes, now),
     read_path: Some(|path, _, now| parse_microsoft_authenticator_at(path, now)),
@@ -59,40 +65,13 @@ pub fn parse_microsoft_authenticator(path: &Path) -> Result<Imported, ImportErro
 
 /// Like [`parse_microsoft_authenticator`], stamping the accounts with `now`.
 pub fn parse_microsoft_authenticator_at(path: &Path, now: i64) -> Result<Imported, ImportError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ImportError::Io { path, source }
-    };
-    let size = std::fs::metadata(path).map_err(io(path))?.len();
-    super::check_size(size)?;
-    let dir = tempfile::tempdir().map_err(io(Path::new("temporary directory")))?;
-    let copy = dir.path().join("PhoneFactor");
-    std::fs::copy(path, &copy).map_err(io(path))?;
-    // Only the write-ahead log is copied: without a `-shm` index SQLite rebuilds
-    // it from the log, so every committed row is seen even if the index was
-    // copied off the phone at a different moment than the log.
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    let wal = PathBuf::from(wal);
-    if wal.is_file() {
-        let size = std::fs::metadata(&wal).map_err(io(&wal))?.len();
-        super::check_size(size)?;
-        std::fs::copy(&wal, dir.path().join("PhoneFactor-wal")).map_err(io(&wal))?;
-    }
-    read_database(&copy, now).map(Imported::screened)
+    read_database(&sqlite::open_path(path, FORMAT)?, now).map(Imported::screened)
 }
 
 /// Reads the database from the bytes of the main file alone (rows still in a
 /// `-wal` file are missed).
 pub(crate) fn parse_bytes(bytes: &[u8], now: i64) -> Result<Imported, ImportError> {
-    let io = |source| ImportError::Io {
-        path: PathBuf::from("temporary directory"),
-        source,
-    };
-    let dir = tempfile::tempdir().map_err(io)?;
-    let copy = dir.path().join("PhoneFactor");
-    std::fs::write(&copy, bytes).map_err(io)?;
-    read_database(&copy, now)
+    read_database(&sqlite::open_bytes(bytes, FORMAT)?, now)
 }
 
 fn db_error(source: rusqlite::Error) -> ImportError {
@@ -102,27 +81,14 @@ fn db_error(source: rusqlite::Error) -> ImportError {
     }
 }
 
-fn read_database(path: &Path, now: i64) -> Result<Imported, ImportError> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(db_error)?;
-    let has_accounts: bool = conn
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'accounts'",
-            [],
-            |row| row.get::<_, i64>(0),
-        )
-        .map_err(db_error)?
-        > 0;
-    if !has_accounts {
+fn read_database(db: &sqlite::Database, now: i64) -> Result<Imported, ImportError> {
+    let columns = db.columns("accounts").map_err(db_error)?;
+    if columns.is_empty() {
         return Err(ImportError::malformed(
             FORMAT,
             "no 'accounts' table: this is not a Microsoft Authenticator database",
         ));
     }
-    let columns = table_columns(&conn)?;
     let has = |name: &str| columns.iter().any(|c| c == name);
     for required in ["name", "username", "oath_secret_key", "account_type"] {
         if !has(required) {
@@ -134,19 +100,18 @@ fn read_database(path: &Path, now: i64) -> Result<Imported, ImportError> {
     }
     // Newer app versions may keep the secret only in `encrypted_oath_secret_key`,
     // wrapped by a key that never leaves the phone's keystore.
-    let encrypted = if has("encrypted_oath_secret_key") {
-        "encrypted_oath_secret_key"
-    } else {
-        "NULL"
-    };
+    let optional = |name: &'static str| if has(name) { name } else { "NULL" };
+    let encrypted = optional("encrypted_oath_secret_key");
+    let oath_enabled = optional("oath_enabled");
     let order = if has("ux_position") {
         "ux_position, _id"
     } else {
         "_id"
     };
-    let mut statement = conn
+    let mut statement = db
+        .connection()
         .prepare(&format!(
-            "SELECT name, username, oath_secret_key, account_type, {encrypted} \
+            "SELECT name, username, oath_secret_key, account_type, {encrypted}, {oath_enabled} \
              FROM accounts ORDER BY {order} LIMIT ?1"
         ))
         .map_err(db_error)?;
@@ -157,72 +122,50 @@ fn read_database(path: &Path, now: i64) -> Result<Imported, ImportError> {
     while let Some(row) = rows.next().map_err(db_error)? {
         count += 1;
         super::check_count(count)?;
-        let text = |i: usize| -> String {
-            match row.get_ref(i) {
-                Ok(rusqlite::types::ValueRef::Text(t)) => String::from_utf8_lossy(t).into_owned(),
-                _ => String::new(),
-            }
+        let issuer = sqlite::text(row, 0);
+        let name = sqlite::text(row, 1);
+        let secret = Zeroizing::new(sqlite::text(row, 2));
+        let account = Row {
+            issuer: &issuer,
+            name: &name,
+            secret: &secret,
+            account_type: sqlite::int(row, 3).unwrap_or(-1),
+            only_encrypted: secret.trim().is_empty() && !sqlite::text(row, 4).is_empty(),
+            oath_enabled: sqlite::int(row, 5).is_none_or(|v| v != 0),
         };
-        let issuer = text(0);
-        let name = text(1);
-        let secret = Zeroizing::new(text(2));
-        let account_type = match row.get_ref(3) {
-            Ok(rusqlite::types::ValueRef::Integer(i)) => i,
-            _ => -1,
-        };
-        let only_encrypted = secret.trim().is_empty()
-            && matches!(account_type, 0 | 1)
-            && matches!(row.get_ref(4), Ok(rusqlite::types::ValueRef::Text(t)) if !t.is_empty());
-        if only_encrypted {
-            imported
-                .skipped
-                .push(Skipped::new(&issuer, &name, ENCRYPTED_REASON));
-            continue;
-        }
-        match to_account(&issuer, &name, &secret, account_type, now) {
-            Ok(account) => imported.accounts.push(account),
-            Err(skipped) => imported.skipped.push(skipped),
-        }
+        imported.push(to_account(&account, now));
     }
     Ok(imported)
 }
 
-/// The column names of the `accounts` table.
-fn table_columns(conn: &Connection) -> Result<Vec<String>, ImportError> {
-    let mut statement = conn
-        .prepare("SELECT name FROM pragma_table_info('accounts') LIMIT 1000")
-        .map_err(db_error)?;
-    let names = statement
-        .query_map([], |row| row.get::<_, String>(0))
-        .map_err(db_error)?
-        .collect::<Result<Vec<String>, _>>()
-        .map_err(db_error)?;
-    Ok(names)
+/// What one row of `accounts` says.
+struct Row<'a> {
+    issuer: &'a str,
+    name: &'a str,
+    secret: &'a str,
+    account_type: i64,
+    /// No secret in clear, but one wrapped by the phone's keystore.
+    only_encrypted: bool,
+    /// `oath_enabled` (true when the column is missing).
+    oath_enabled: bool,
 }
 
-fn to_account(
-    issuer: &str,
-    name: &str,
-    secret: &str,
-    account_type: i64,
-    now: i64,
-) -> Result<Account, Skipped> {
-    let skip = |reason: String| Skipped::new(issuer, name, reason);
+fn to_account(row: &Row<'_>, now: i64) -> Result<Account, Skipped> {
+    let skip = |reason: String| Skipped::new(row.issuer, row.name, reason);
     let no_secret =
         || skip("no usable secret in the database: cannot be moved, re-enrol this account".into());
-    let (secret, digits) = match account_type {
-        0 => {
-            if secret.trim().is_empty() {
-                return Err(no_secret());
-            }
-            (
-                Secret::from_base32(secret).map_err(|e| skip(e.to_string()))?,
-                6,
-            )
+    let base32 = || {
+        if row.secret.trim().is_empty() {
+            return Err(no_secret());
         }
+        Secret::from_base32(row.secret).map_err(|e| skip(e.to_string()))
+    };
+    let (secret, digits) = match row.account_type {
+        0 | 1 if row.only_encrypted => return Err(skip(ENCRYPTED_REASON.into())),
+        0 => (base32()?, 6),
         1 => {
             let cleaned: Zeroizing<String> =
-                Zeroizing::new(secret.chars().filter(|c| !c.is_whitespace()).collect());
+                Zeroizing::new(row.secret.chars().filter(|c| !c.is_whitespace()).collect());
             if cleaned.is_empty() {
                 return Err(no_secret());
             }
@@ -239,11 +182,15 @@ fn to_account(
                 8,
             )
         }
+        // Work/school (Entra ID) accounts that show a 6-digit code keep an
+        // ordinary base32 TOTP secret beside their push registration; the
+        // push-only ones have none.
+        2 if row.oath_enabled && !row.secret.trim().is_empty() => (base32()?, 6),
         _ => return Err(skip(PUSH_ONLY_REASON.into())),
     };
     Account::new(
-        issuer,
-        name,
+        row.issuer,
+        row.name,
         secret,
         Kind::DEFAULT_TOTP,
         Algorithm::Sha1,

@@ -33,6 +33,7 @@ mod entry;
 pub mod pdf;
 pub mod registry;
 pub mod session;
+pub mod sqlite;
 
 pub use google_migration::BatchInfo;
 pub use microsoft_authenticator::parse_microsoft_authenticator;
@@ -47,13 +48,16 @@ pub const MAX_ENTRIES: usize = 10_000;
 // module holds the format's `SPEC`; see `registry`.
 registry::formats! {
     GoogleMigration => google_migration,
+    GoogleAuthenticatorDb => google_authenticator_db,
     MicrosoftAuthenticator => microsoft_authenticator,
     Aegis => aegis,
     TwoFas => two_fas,
     AndOtp => and_otp,
+    Authy => authy,
     Bitwarden => bitwarden,
     BitwardenCsv => bitwarden_csv,
     FreeOtpPlus => free_otp_plus,
+    FreeOtp => free_otp,
     Ente => ente,
     Proton => proton,
     AuthenticatorPro => authenticator_pro,
@@ -62,6 +66,7 @@ registry::formats! {
     Duo => duo,
     TotpAuthenticator => totp_authenticator,
     AuthenticatorPlus => authenticator_plus,
+    StratumDb => stratum_db,
     OtpauthList => text,
 }
 

@@ -17,7 +17,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::android_prefs::{self, Prefs};
-use super::{Format, ImportError, Imported};
+use super::{Format, ImportError, Imported, sqlite};
 
 /// How sure a format's detector is that the content is its own. When several
 /// formats claim a file, the surest wins; among equals, the first in the list.
@@ -76,6 +76,7 @@ pub struct Probe<'a> {
     text: Option<&'a str>,
     json: OnceCell<Option<Value>>,
     prefs: OnceCell<Option<Prefs>>,
+    sqlite: OnceCell<Option<sqlite::Schema>>,
 }
 
 impl<'a> Probe<'a> {
@@ -89,6 +90,7 @@ impl<'a> Probe<'a> {
                 .map(|t| t.trim_start_matches('\u{feff}')),
             json: OnceCell::new(),
             prefs: OnceCell::new(),
+            sqlite: OnceCell::new(),
         }
     }
 
@@ -138,6 +140,14 @@ impl<'a> Probe<'a> {
                 let text = self.text.filter(|t| android_prefs::looks_like(t))?;
                 android_prefs::read(text).ok()
             })
+            .as_ref()
+    }
+
+    /// The tables and columns of an SQLite database, when the content is one
+    /// that opens (read from a private copy).
+    pub fn sqlite_schema(&self) -> Option<&sqlite::Schema> {
+        self.sqlite
+            .get_or_init(|| sqlite::schema_of(self.bytes))
             .as_ref()
     }
 
