@@ -109,6 +109,13 @@ impl Agent {
         u32::try_from(status["pid"].as_u64().unwrap()).unwrap()
     }
 
+    /// Adds the HOTP account `Bank (dave)` at `counter`.
+    fn add_bank(&self, counter: u64) {
+        self.env.add(&[&format!(
+            "otpauth://hotp/Bank:dave?secret={BANK_SECRET}&issuer=Bank&counter={counter}"
+        )]);
+    }
+
     fn socket_dir(&self) -> PathBuf {
         self.runtime.path().join("keyfob")
     }
@@ -129,6 +136,15 @@ impl Drop for Agent {
     fn drop(&mut self) {
         let _ = self.bare().args(["agent", "stop"]).output();
     }
+}
+
+/// The secret of the HOTP account [`Agent::add_bank`] adds.
+const BANK_SECRET: &str = "KRSXG5CTMVRXEZLU";
+
+/// `Bank`'s code for `counter`, computed by the library.
+fn bank_code(counter: u64) -> String {
+    let secret = Secret::from_base32(BANK_SECRET).unwrap();
+    keyfob::otp::hotp(secret.expose(), counter, Algorithm::Sha1, 6).unwrap()
 }
 
 fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
@@ -240,9 +256,7 @@ fn start_status_lock_and_stop() {
 fn code_and_list_through_the_agent_equal_the_direct_ones() {
     let agent = Agent::new();
     let elsewhere = tempfile::tempdir().unwrap();
-    agent
-        .env
-        .add(&["otpauth://hotp/Bank:dave?secret=KRSXG5CTMVRXEZLU&issuer=Bank&counter=5"]);
+    agent.add_bank(5);
     agent
         .cmd()
         .args(["edit", "GitHub", "--tag", "work", "--favorite", "true"])
@@ -274,12 +288,10 @@ fn code_and_list_through_the_agent_equal_the_direct_ones() {
 
     // A HOTP code through the agent is the next one and advances the saved counter.
     let key = agent.env.key();
-    let secret = Secret::from_base32("KRSXG5CTMVRXEZLU").unwrap();
     for counter in 5..8 {
         let (status, code, _) = served(&["code", "Bank"]);
         assert_eq!(status, 0);
-        let expected = keyfob::otp::hotp(secret.expose(), counter, Algorithm::Sha1, 6).unwrap();
-        assert_eq!(code.trim(), expected);
+        assert_eq!(code.trim(), bank_code(counter));
     }
     let vault = keyfob::vault::Vault::open(&agent.env.vault(), key).unwrap();
     let bank = vault
@@ -520,7 +532,7 @@ fn a_killed_agents_socket_is_replaced_and_a_live_one_is_never_stolen() {
     // A second start leaves the live agent alone.
     let out = agent.cmd().args(["agent", "start"]).output().unwrap();
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("already holds the vault")));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already holds the vault"));
     assert_eq!(agent.pid(), first);
     // A second agent started directly is refused while the first holds the lock.
     let (code, stdout, _) = output(agent.cmd().args(["agent", "serve", "--lifetime", "5s"]));
@@ -596,9 +608,7 @@ fn two_agents_for_two_vaults() {
 fn the_agent_and_a_cli_writer_at_the_same_time_lose_nothing() {
     let agent = Agent::new();
     let elsewhere = tempfile::tempdir().unwrap();
-    agent
-        .env
-        .add(&["otpauth://hotp/Bank:dave?secret=KRSXG5CTMVRXEZLU&issuer=Bank&counter=0"]);
+    agent.add_bank(0);
     // The agent waits for the writer lock as long as the direct writer does.
     agent
         .cmd()
@@ -652,10 +662,7 @@ fn the_agent_and_a_cli_writer_at_the_same_time_lose_nothing() {
         let mut all = served.join().unwrap();
         all.extend(direct.join().unwrap());
         // Every code was given once: the counters 0 … 2N-1, none twice, none skipped.
-        let secret = Secret::from_base32("KRSXG5CTMVRXEZLU").unwrap();
-        let mut expected: Vec<String> = (0..2 * N)
-            .map(|c| keyfob::otp::hotp(secret.expose(), c, Algorithm::Sha1, 6).unwrap())
-            .collect();
+        let mut expected: Vec<String> = (0..2 * N).map(bank_code).collect();
         all.sort();
         expected.sort();
         assert_eq!(all, expected);
