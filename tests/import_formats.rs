@@ -987,6 +987,7 @@ fn google_authenticator_database() {
     let from_path = keyfob::import::read_path(
         &fixture_path("google-db/databases"),
         Format::GoogleAuthenticatorDb,
+        None,
         NOW,
     )
     .unwrap()
