@@ -447,3 +447,35 @@ fn hotp_code_is_not_shown_or_copied_when_its_counter_cannot_be_saved() {
     // The next code anywhere is the next counter's: code 3 was given out once.
     assert_eq!(cli(&["code", "bank"]).trim(), hotp(4));
 }
+
+#[test]
+fn slash_then_a_query_searches_without_the_slash() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, identity) = identity_vault(dir.path());
+    let mut ui = ui_on(
+        dir.path(),
+        &vault,
+        &identity,
+        &[("KEYFOB_CLIPBOARD", "osc52")],
+    );
+    ui.wait_for("Google");
+    ui.send(b"/");
+    ui.type_text("gith");
+    let screen = ui.wait_for("1 of 2");
+    assert!(screen.contains(" / gith"), "{screen}");
+    assert!(
+        !screen.contains("//"),
+        "the / went into the query:\n{screen}"
+    );
+    assert!(!screen.contains("Nothing matches"), "{screen}");
+    assert!(!screen.contains("Google"), "{screen}");
+    ui.send(b"\r");
+    ui.wait_for("Copied GitHub");
+    // Esc clears the search and leaves the search line; typing still searches.
+    ui.send(b"\x1b");
+    ui.wait_for("Google");
+    ui.type_text("gogl");
+    ui.wait_for("1 of 2");
+    assert!(!ui.screen().contains("GitHub"));
+    ui.quit();
+}

@@ -21,7 +21,7 @@ mod paper;
 mod qr;
 mod unlock;
 
-pub use account::AccountForm;
+pub use account::{AccountField, AccountForm};
 pub use create::CreateForm;
 pub use list::ListScreen;
 pub use paper::PaperForm;

@@ -51,13 +51,10 @@ impl ScreenState for PaperForm {
         if app.waiting() {
             return Vec::new();
         }
+        if self.path.apply(&action) {
+            return Vec::new();
+        }
         match action {
-            Action::Edit(edit) => {
-                self.path.edit(&edit);
-            }
-            Action::Paste(text) => {
-                self.path.paste(&text);
-            }
             Action::Cmd(Cmd::NextField | Cmd::PrevField) => {
                 self.size = match self.size {
                     PaperSize::A4 => PaperSize::Letter,
