@@ -60,6 +60,8 @@ PY
     sleep 2
     rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
     hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
+    # Heap and stack (RssAnon) apart from mapped code (RssFile: large for a debug binary).
+    grep -E '^Rss(Anon|File)' "/proc/$pid/status" >&2
     printf '%-8s %-10s %12.1f %12.1f\n' "$count" "$mode" "$(echo "$rss/1024" | bc -l)" "$(echo "$hwm/1024" | bc -l)"
     tmux send-keys -t keyfob-rss C-q
     sleep 0.5
