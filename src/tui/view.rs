@@ -330,7 +330,6 @@ pub fn screen_areas(area: Rect) -> [Rect; 4] {
 /// the footer of `context`.
 pub fn render_form_screen(
     app: &App,
-    theme: Theme,
     title: &str,
     mut lines: Vec<Line<'_>>,
     error: Option<&str>,
@@ -338,6 +337,9 @@ pub fn render_form_screen(
     area: Rect,
     buf: &mut Buffer,
 ) {
+    let theme = Theme {
+        color: app.settings.color,
+    };
     let [top, body, status, footer] = screen_areas(area);
     Paragraph::new(header(theme, title)).render(top, buf);
     if let Some(error) = error {

@@ -140,7 +140,6 @@ impl ScreenState for CreateForm {
         }
         render_form_screen(
             app,
-            theme,
             "new vault",
             lines,
             self.error.as_deref(),

@@ -37,19 +37,14 @@ impl ScreenState for ListScreen {
     }
 
     fn update(&mut self, app: &mut App, action: Action) -> Vec<Effect> {
-        match action {
-            Action::Edit(edit) => {
-                if app.query.edit(&edit) | app.query.strip_leading('/') {
-                    app.refilter();
-                }
-            }
-            Action::Paste(text) => {
-                if app.query.paste(&text) | app.query.strip_leading('/') {
-                    app.refilter();
-                }
-            }
-            Action::Cmd(cmd) => return self.command(app, cmd),
-            _ => {}
+        let changed = match &action {
+            Action::Edit(edit) => app.query.edit(edit),
+            Action::Paste(text) => app.query.paste(text),
+            Action::Cmd(cmd) => return self.command(app, *cmd),
+            _ => false,
+        };
+        if changed | app.query.strip_leading('/') {
+            app.refilter();
         }
         Vec::new()
     }

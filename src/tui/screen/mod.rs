@@ -21,7 +21,9 @@ mod paper;
 mod qr;
 mod unlock;
 
-pub use account::{AccountField, AccountForm};
+#[cfg(test)]
+pub use account::AccountField;
+pub use account::AccountForm;
 pub use create::CreateForm;
 pub use list::ListScreen;
 pub use paper::PaperForm;

@@ -120,7 +120,6 @@ impl ScreenState for PaperForm {
         ];
         render_form_screen(
             app,
-            theme,
             "paper backup",
             lines,
             self.error.as_deref(),

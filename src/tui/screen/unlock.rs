@@ -101,7 +101,6 @@ impl ScreenState for UnlockForm {
         }
         render_form_screen(
             app,
-            theme,
             "locked",
             lines,
             self.error.as_deref(),
