@@ -5,6 +5,7 @@
 #   scripts/tui-rss.sh                 # builds the release binary, both sizes
 #   KEYFOB_BIN=path COUNTS="100" scripts/tui-rss.sh
 #   MODE=passphrase scripts/tui-rss.sh # a passphrase vault (scrypt during unlock)
+#   MAX_MIB=20 (default)               # exit 1 if VmRSS after a search exceeds it
 #
 # The UI runs in a detached tmux session (80x24). Once the list is on screen
 # and a few seconds have passed, VmRSS (now) and VmHWM (peak, which includes
@@ -52,11 +53,21 @@ PY
     done
     tmux capture-pane -p -t keyfob-rss | grep -q "$count accounts" || {
         echo "the UI did not show the list:" >&2; tmux capture-pane -p -t keyfob-rss >&2; exit 1; }
-    sleep 3
+    # A search through the search line (/ then a query), then back to the full list.
+    tmux send-keys -t keyfob-rss / g i t h u b
+    sleep 1
+    tmux send-keys -t keyfob-rss Escape
+    sleep 2
     rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
     hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
+    # Heap and stack (RssAnon) apart from mapped code (RssFile: large for a debug binary).
+    grep -E '^Rss(Anon|File)' "/proc/$pid/status" >&2
     printf '%-8s %-10s %12.1f %12.1f\n' "$count" "$mode" "$(echo "$rss/1024" | bc -l)" "$(echo "$hwm/1024" | bc -l)"
     tmux send-keys -t keyfob-rss C-q
     sleep 0.5
+    if [ "$rss" -gt $(( ${MAX_MIB:-20} * 1024 )) ]; then
+        echo "VmRSS with $count accounts is over ${MAX_MIB:-20} MiB" >&2
+        exit 1
+    fi
     rm -f "$work/id.txt"
 done

@@ -580,3 +580,39 @@ fn an_age_backup_made_and_verified_through_ctrl_p() {
     assert!(log.contains("\"verified\""), "{log}");
     assert!(!log.contains("sesame"));
 }
+
+#[test]
+fn slash_then_a_query_searches_without_the_slash() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, identity) = identity_vault(dir.path());
+    let mut ui = ui_on(
+        dir.path(),
+        &vault,
+        &identity,
+        &[("KEYFOB_CLIPBOARD", "osc52")],
+    );
+    ui.wait_for("Google");
+    ui.send(b"/");
+    ui.type_text("gith");
+    let screen = ui.wait_for("1 of 2");
+    assert!(screen.contains(" / gith"), "{screen}");
+    assert!(
+        !screen.contains("//"),
+        "the / went into the query:\n{screen}"
+    );
+    assert!(!screen.contains("Nothing matches"), "{screen}");
+    assert!(!screen.contains("Google"), "{screen}");
+    ui.send(b"\r");
+    ui.wait_for("Copied GitHub");
+    // Esc clears the search and leaves the search line; typing still searches.
+    ui.send(b"\x1b");
+    ui.wait_for("Google");
+    ui.type_text("gogl");
+    let screen = ui.wait_for("1 of 2");
+    // (The status line still says "Copied GitHub …"; no list row does.)
+    assert!(
+        !screen.lines().any(|l| l.trim_start().starts_with("GitHub")),
+        "{screen}"
+    );
+    ui.quit();
+}

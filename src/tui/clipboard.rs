@@ -1,8 +1,14 @@
 //! Putting codes on a clipboard, and taking them off again.
 //!
-//! [`Clipboard`] is the seam: the real one uses the system clipboard (arboard)
-//! when there is one and the terminal's clipboard through an OSC 52 escape
-//! sequence otherwise (which also works over SSH); tests use [`Fake`].
+//! [`Clipboard`] is the seam: the real one uses the system clipboard (arboard:
+//! X11, Wayland through the data-control protocol, macOS, Windows) when there
+//! is one and the terminal's clipboard through an OSC 52 escape sequence
+//! otherwise (which also works over SSH); tests use [`Fake`]. Codes go to the
+//! system clipboard marked as secret where the platform has a way, so
+//! clipboard managers keep them out of their history: arboard's
+//! `exclude_from_history` offers `x-kde-passwordManagerHint: secret` on X11 and
+//! Wayland (KDE's Klipper and others honour it), the concealed type on macOS
+//! and the history/cloud exclusion formats on Windows.
 //! Clearing only removes the code if the clipboard still holds it, so a
 //! person who copied something else since keeps it. OSC 52 cannot read the
 //! clipboard back, so there the code is overwritten with an empty selection.
@@ -71,7 +77,7 @@ impl<W: Write> Clipboard for System<W> {
     fn copy(&mut self, text: &str) -> Result<CopyTarget, String> {
         let system_ok = self
             .system()
-            .is_some_and(|system| system.set_text(text.to_string()).is_ok());
+            .is_some_and(|system| set_secret_text(system, text).is_ok());
         let target = match system_ok {
             true => CopyTarget::System,
             false => {
@@ -102,6 +108,24 @@ impl<W: Write> Clipboard for System<W> {
             }
         }
     }
+}
+
+/// Puts `text` on the system clipboard, marked as secret for clipboard managers.
+fn set_secret_text(system: &mut arboard::Clipboard, text: &str) -> Result<(), arboard::Error> {
+    let set = system.set();
+    #[cfg(all(
+        unix,
+        not(any(target_os = "macos", target_os = "android", target_os = "emscripten"))
+    ))]
+    let set = arboard::SetExtLinux::exclude_from_history(set);
+    #[cfg(target_os = "macos")]
+    let set = arboard::SetExtApple::exclude_from_history(set);
+    #[cfg(windows)]
+    let set = {
+        use arboard::SetExtWindows as _;
+        set.exclude_from_history().exclude_from_cloud()
+    };
+    set.text(text.to_string())
 }
 
 #[cfg(test)]

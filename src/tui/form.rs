@@ -83,6 +83,12 @@ impl<F: FieldName> Fields<F> {
         self.focused_input().is_some_and(|input| input.edit(edit))
     }
 
+    /// Applies a text action to the focused field; false for any other action.
+    pub fn apply(&mut self, action: &crate::tui::app::Action) -> bool {
+        self.focused_input()
+            .is_some_and(|input| input.apply(action))
+    }
+
     /// Pastes into the focused field.
     pub fn paste(&mut self, text: &str) -> bool {
         self.focused_input().is_some_and(|input| input.paste(text))

@@ -102,6 +102,21 @@ impl TextInput {
             .is_some_and(|changed| changed.value)
     }
 
+    /// Applies a text action (an editing step or a paste); false for any other action.
+    pub fn apply(&mut self, action: &crate::tui::app::Action) -> bool {
+        match action {
+            crate::tui::app::Action::Edit(edit) => {
+                self.edit(edit);
+                true
+            }
+            crate::tui::app::Action::Paste(text) => {
+                self.paste(text);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Inserts pasted text at the cursor, keeping only its first line.
     pub fn paste(&mut self, text: &str) -> bool {
         let line = text

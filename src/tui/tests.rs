@@ -1228,3 +1228,224 @@ fn worker_exports_imports_and_verifies_with_the_library() {
             .any(|e| matches!(e, WorkerEvent::Status(s) if s.last_verified.is_some()))
     );
 }
+
+// ------------------------------------------------------------------ fitting
+
+/// Accounts with 6, 8 and 10 digits and a Steam one, all time-based.
+fn digit_fixture() -> Vec<Account> {
+    let with = |issuer: &str, digits: u8, kind: Kind| {
+        Account::new(
+            issuer,
+            "someone.with.a.long.name@example.com",
+            Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap(),
+            kind,
+            Algorithm::Sha1,
+            digits,
+            0,
+        )
+        .unwrap()
+    };
+    vec![
+        with("Six Digits Incorporated", 6, Kind::DEFAULT_TOTP),
+        with("Eight Digits Incorporated", 8, Kind::DEFAULT_TOTP),
+        with("Ten Digits Incorporated", 10, Kind::DEFAULT_TOTP),
+        with("Steam", 5, Kind::Steam),
+    ]
+}
+
+const REMINDER: &str = "no verified backup yet: print a sheet (Ctrl-P) and check it with 'keyfob verify'; 4 accounts are in no backup";
+
+#[test]
+fn codes_and_next_codes_fit_at_80x24_and_100x30_for_6_to_10_digits_and_steam() {
+    for (width, height) in [(80u16, 24u16), (100, 30)] {
+        let mut app = App::new(settings(), true, NOW);
+        update(
+            &mut app,
+            Action::Worker(WorkerEvent::Unlocked {
+                accounts: digit_fixture(),
+                reminder: Some(REMINDER.into()),
+            }),
+        );
+        app.status = None;
+        // Four seconds left: every row shows its code and the next one.
+        update(&mut app, Action::Tick(LATE));
+        app.last_input = LATE;
+        let screen = draw(&app, width, height);
+        assert_no_secret(&screen);
+        for account in &app.accounts {
+            let now = code_at(account, LATE);
+            let next = code_at(account, LATE + 30);
+            let group = |code: &str| {
+                let code = keyfob::Code {
+                    text: code.to_string(),
+                    period: None,
+                    valid_until: None,
+                };
+                code.grouped()
+            };
+            let line = screen
+                .lines()
+                .find(|l| l.contains(&account.issuer[..5]))
+                .unwrap();
+            assert!(
+                line.contains(&format!("{}  4s → {}", group(&now), group(&next))),
+                "{width}x{height}: the code or next code of {} is cut:\n{screen}",
+                account.issuer
+            );
+            assert!(line.chars().count() <= width as usize);
+        }
+        // The reminder is there in full, over two lines.
+        let flat: String = screen
+            .lines()
+            .skip(2)
+            .take(2)
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            flat.contains(REMINDER),
+            "{width}x{height}: reminder cut:\n{screen}"
+        );
+        insta::assert_snapshot!(format!("fit_{width}x{height}"), screen);
+    }
+}
+
+#[test]
+fn a_long_reminder_is_shortened_on_a_short_terminal() {
+    let mut app = App::new(settings(), true, NOW);
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::Unlocked {
+            accounts: digit_fixture(),
+            reminder: Some(REMINDER.into()),
+        }),
+    );
+    let screen = draw(&app, 80, 18);
+    let line = screen.lines().nth(2).unwrap();
+    assert!(line.starts_with(" ! no verified backup yet"), "{screen}");
+    assert!(line.ends_with('…'), "{screen}");
+    assert!(line.chars().count() <= 80);
+    assert!(
+        screen.lines().nth(3).unwrap().contains("Six Digits"),
+        "{screen}"
+    );
+}
+
+// ------------------------------------------------------ search and text fields
+
+#[test]
+fn slash_focuses_the_search_and_is_never_part_of_the_query() {
+    let mut app = unlocked();
+    assert_eq!(app.key_context(), super::keymap::Context::List);
+    press(&mut app, &[key(KeyCode::Char('/'))]);
+    assert_eq!(app.key_context(), super::keymap::Context::Search);
+    assert!(
+        app.query.is_empty(),
+        "the / was typed: {:?}",
+        app.query.text()
+    );
+    type_text(&mut app, "/lab");
+    assert_eq!(app.query.text(), "lab", "a leading / stayed in the query");
+    assert_eq!(visible_issuers(&app), ["GitLab"]);
+    // In the search line Home and ← move the cursor instead of the selection.
+    press(&mut app, &[key(KeyCode::Home)]);
+    type_text(&mut app, "/");
+    assert_eq!(app.query.text(), "lab");
+    press(&mut app, &[key(KeyCode::End), key(KeyCode::Left)]);
+    type_text(&mut app, "x");
+    assert_eq!(app.query.text(), "laxb");
+    press(&mut app, &[key(KeyCode::Backspace)]);
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains(" / la▏b"), "{screen}");
+    insta::assert_snapshot!("search_focused", screen);
+    // A pasted "/query" searches for the query; Esc clears and leaves the search line.
+    press(&mut app, &[ctrl('u')]);
+    update(&mut app, Action::Paste("/github".into()));
+    assert_eq!(app.query.text(), "github");
+    assert_eq!(visible_issuers(&app), ["GitHub"]);
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert!(app.query.is_empty());
+    assert_eq!(app.key_context(), super::keymap::Context::List);
+    // Typing without / still searches; Enter still copies.
+    type_text(&mut app, "google");
+    assert_eq!(visible_issuers(&app), ["Google"]);
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(matches!(effects.as_slice(), [Effect::Copy { label, .. }] if label.contains("Google")));
+}
+
+#[test]
+fn form_fields_edit_at_the_cursor_with_home_end_and_ctrl_w() {
+    let mut app = unlocked();
+    press(&mut app, &[ctrl('n'), key(KeyCode::Tab)]);
+    type_text(&mut app, "Exmple Corp");
+    // Home, → → , type: insertion in the middle.
+    press(
+        &mut app,
+        &[key(KeyCode::Home), key(KeyCode::Right), key(KeyCode::Right)],
+    );
+    type_text(&mut app, "a");
+    press(&mut app, &[key(KeyCode::End), ctrl('w')]);
+    type_text(&mut app, "Inc");
+    let Screen::Form(form) = &app.screen else {
+        panic!("not on the form")
+    };
+    assert_eq!(
+        form.fields.text(super::screen::AccountField::Issuer),
+        "Example Inc"
+    );
+    // Paste in the middle of the name.
+    press(&mut app, &[key(KeyCode::Tab)]);
+    type_text(&mut app, "al@example.com");
+    press(
+        &mut app,
+        &[key(KeyCode::Home), key(KeyCode::Right), key(KeyCode::Right)],
+    );
+    update(&mut app, Action::Paste("ice\nsecond line".into()));
+    let Screen::Form(form) = &app.screen else {
+        panic!("not on the form")
+    };
+    assert_eq!(
+        form.fields.text(super::screen::AccountField::Name),
+        "alice@example.com"
+    );
+}
+
+#[test]
+fn a_masked_field_edited_in_the_middle_never_shows_the_secret() {
+    let mut app = unlocked();
+    press(
+        &mut app,
+        &[
+            ctrl('n'),
+            key(KeyCode::Tab),
+            key(KeyCode::Tab),
+            key(KeyCode::Tab),
+        ],
+    );
+    type_text(&mut app, "JBSWY3DPEHPK3PXQ");
+    press(&mut app, &[key(KeyCode::Home), key(KeyCode::Right)]);
+    type_text(&mut app, "MZXW");
+    press(&mut app, &[ctrl('w')]);
+    let Screen::Form(form) = &app.screen else {
+        panic!("not on the form")
+    };
+    assert_eq!(
+        form.fields.text(super::screen::AccountField::Secret),
+        "BSWY3DPEHPK3PXQ"
+    );
+    let screen = draw(&app, 80, 24);
+    assert_no_secret(&screen);
+    assert!(
+        !screen.contains("BSWY") && !screen.contains("PXQ"),
+        "{screen}"
+    );
+    assert!(screen.contains("Secret: ▏•••••••••••••••"), "{screen}");
+    insta::assert_snapshot!("add_form_masked_cursor", screen);
+    // The unlock field too: dots, cursor where it is.
+    let mut locked = App::new(settings(), true, NOW);
+    type_text(&mut locked, "hunter2");
+    press(&mut locked, &[key(KeyCode::Left), key(KeyCode::Left)]);
+    let screen = draw(&locked, 80, 24);
+    assert!(screen.contains("Passphrase: •••••▏••"), "{screen}");
+    assert!(!screen.contains("hunter"));
+}

@@ -97,6 +97,38 @@ pub fn fit(text: &str, width: usize) -> String {
     out
 }
 
+/// `text` broken at spaces into at most `max_lines` lines of `width`
+/// characters; the last line ends in `…` when text was left out.
+pub fn wrap_words(text: &str, width: usize, max_lines: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split(' ') {
+        let needed =
+            current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
+        if needed <= width || current.is_empty() {
+            if !current.is_empty() {
+                current.push(' ');
+            }
+            current.push_str(word);
+        } else {
+            lines.push(std::mem::take(&mut current));
+            current.push_str(word);
+        }
+    }
+    lines.push(current);
+    let cut = lines.len() > max_lines;
+    lines.truncate(max_lines.max(1));
+    let lines: Vec<String> = lines.iter().map(|l| fit(l, width)).collect();
+    match (cut, lines.split_last()) {
+        (true, Some((last, rest))) => {
+            let mut out = rest.to_vec();
+            out.push(fit(&format!("{last}…"), width).replace("……", "…"));
+            out
+        }
+        _ => lines,
+    }
+}
+
 /// `text` cut or padded to exactly `width` characters.
 pub fn pad(text: &str, width: usize) -> String {
     format!("{:<width$}", fit(text, width))
@@ -299,7 +331,6 @@ pub fn screen_areas(area: Rect) -> [Rect; 4] {
 #[allow(clippy::too_many_arguments)]
 pub fn render_form_screen(
     app: &App,
-    theme: Theme,
     title: &str,
     mut lines: Vec<Line<'_>>,
     error: Option<&str>,
@@ -307,6 +338,9 @@ pub fn render_form_screen(
     area: Rect,
     buf: &mut Buffer,
 ) {
+    let theme = Theme {
+        color: app.settings.color,
+    };
     let [top, body, status, footer] = screen_areas(area);
     Paragraph::new(header(theme, title)).render(top, buf);
     if let Some(error) = error {

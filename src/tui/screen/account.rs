@@ -125,13 +125,10 @@ impl ScreenState for AccountForm {
         if app.waiting() {
             return Vec::new();
         }
+        if self.fields.apply(&action) {
+            return Vec::new();
+        }
         match action {
-            Action::Edit(edit) => {
-                self.fields.edit(&edit);
-            }
-            Action::Paste(text) => {
-                self.fields.paste(&text);
-            }
             Action::Cmd(Cmd::NextField) => self.fields.next(),
             Action::Cmd(Cmd::PrevField) => self.fields.prev(),
             Action::Cmd(Cmd::Cancel) => app.show_list(),

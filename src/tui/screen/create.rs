@@ -66,13 +66,10 @@ impl ScreenState for CreateForm {
         if app.busy.is_some() {
             return Vec::new();
         }
+        if self.fields.apply(&action) {
+            return Vec::new();
+        }
         match action {
-            Action::Edit(edit) => {
-                self.fields.edit(&edit);
-            }
-            Action::Paste(text) => {
-                self.fields.paste(&text);
-            }
             Action::Cmd(Cmd::PrevField) => self.fields.focus(CreateField::Passphrase),
             Action::Cmd(Cmd::NextField) => self.fields.focus(CreateField::Repeat),
             Action::Cmd(Cmd::Cancel) => {
@@ -143,7 +140,6 @@ impl ScreenState for CreateForm {
         }
         render_form_screen(
             app,
-            theme,
             "new vault",
             lines,
             self.error.as_deref(),

@@ -15,7 +15,7 @@ use super::{AccountForm, BackupsScreen, ImportScreen, QrView, ScreenState};
 use crate::tui::app::{Action, App, Effect};
 use crate::tui::keymap::{Cmd, Context};
 use crate::tui::popup::Popup;
-use crate::tui::view::{Theme, header, pad, render_busy_or_status, render_footer};
+use crate::tui::view::{Theme, header, pad, render_busy_or_status, render_footer, wrap_words};
 
 /// Seconds before a code changes from which the next code is shown too.
 pub const NEXT_CODE_WINDOW: u64 = 5;
@@ -37,15 +37,14 @@ impl ScreenState for ListScreen {
     }
 
     fn update(&mut self, app: &mut App, action: Action) -> Vec<Effect> {
-        match action {
-            Action::Edit(edit) if app.query.edit(&edit) | app.query.strip_leading('/') => {
-                app.refilter();
-            }
-            Action::Paste(text) if app.query.paste(&text) | app.query.strip_leading('/') => {
-                app.refilter();
-            }
-            Action::Cmd(cmd) => return self.command(app, cmd),
-            _ => {}
+        let changed = match &action {
+            Action::Edit(edit) => app.query.edit(edit),
+            Action::Paste(text) => app.query.paste(text),
+            Action::Cmd(cmd) => return self.command(app, *cmd),
+            _ => false,
+        };
+        if changed | app.query.strip_leading('/') {
+            app.refilter();
         }
         Vec::new()
     }
@@ -225,11 +224,20 @@ pub fn codes(account: &Account, now: i64) -> Option<(otp::Code, Option<otp::Code
 
 /// The main screen: header, search, reminder, list, status, footer.
 fn render_list_screen(app: &App, list: &ListScreen, theme: Theme, area: Rect, buf: &mut Buffer) {
-    let show_reminder = app.reminder.is_some() && area.height >= 16;
+    // The backup reminder: wrapped on two lines when the terminal is tall
+    // enough, else shortened, and left out below 16 rows.
+    let reminder_lines = match &app.reminder {
+        Some(text) if area.height >= 16 => wrap_words(
+            text,
+            usize::from(area.width.saturating_sub(3)),
+            if area.height >= 20 { 2 } else { 1 },
+        ),
+        _ => Vec::new(),
+    };
     let [top, search, reminder, rows, status, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
-        Constraint::Length(u16::from(show_reminder)),
+        Constraint::Length(reminder_lines.len() as u16),
         Constraint::Min(1),
         Constraint::Length(1),
         Constraint::Length(1),
@@ -250,10 +258,16 @@ fn render_list_screen(app: &App, list: &ListScreen, theme: Theme, area: Rect, bu
             .render(top, buf);
     }
     render_search(app, list, theme, search, buf);
-    if let Some(text) = app.reminder.as_ref().filter(|_| show_reminder) {
-        Paragraph::new(Line::from(Span::styled(format!(" ! {text}"), theme.warn())))
-            .render(reminder, buf);
-    }
+    let reminder_text: Vec<Line> = reminder_lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, line)| {
+            // The continuation lines line up under the text, after " ! ".
+            let indent = if i == 0 { " ! " } else { "   " };
+            Line::from(Span::styled(format!("{indent}{line}"), theme.warn()))
+        })
+        .collect();
+    Paragraph::new(reminder_text).render(reminder, buf);
     render_accounts(app, theme, rows, buf);
     render_busy_or_status(app, theme, status, buf);
     render_footer(list.context(), &[], theme, footer, buf);
@@ -296,13 +310,28 @@ struct Columns {
     issuer: usize,
     name: usize,
     timer_bar: usize,
+    /// The next code is shown in the last seconds (there is room for it).
+    next: bool,
 }
 
+/// Width of the code column: a 10-digit code grouped ("12345 67890").
+const CODE: usize = 11;
+
 impl Columns {
-    fn for_width(width: usize) -> Self {
-        // star(2) + code(11) + timer + gaps
+    /// Columns for `width`, with room after the code column for the widest
+    /// grouped code on screen (`code_width` characters) as the next code.
+    fn for_width(width: usize, code_width: usize) -> Self {
         let timer_bar = if width >= 70 { 8 } else { 0 };
-        let fixed = 2 + 12 + 5 + timer_bar + 1;
+        let next = width >= 60;
+        // After the code: " 12s → next code", or " ████████ 12s".
+        let tail = if next {
+            (6 + timer_bar).max(7 + code_width)
+        } else {
+            6
+        };
+        // The star, the gap before the code, the code and what follows it
+        // (the gap between issuer and name is part of `text`).
+        let fixed = 2 + 1 + CODE + tail;
         let text = width.saturating_sub(fixed);
         if width >= 60 {
             let issuer = (text * 2 / 5).max(8);
@@ -310,13 +339,26 @@ impl Columns {
                 issuer,
                 name: text.saturating_sub(issuer + 1),
                 timer_bar,
+                next,
             }
         } else {
             Columns {
                 issuer: text,
                 name: 0,
                 timer_bar,
+                next,
             }
+        }
+    }
+}
+
+/// Characters of `account`'s grouped code: "123 456", "1234 5678", "CHGDN".
+fn code_width(account: &Account) -> usize {
+    match account.kind {
+        Kind::Steam => 5,
+        _ => {
+            let digits = usize::from(account.digits);
+            if digits < 6 { digits } else { digits + 1 }
         }
     }
 }
@@ -354,8 +396,15 @@ fn render_accounts(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     }
     let height = area.height as usize;
     let offset = app.selected.saturating_sub(height.saturating_sub(1));
-    let columns = Columns::for_width(area.width as usize);
-    for (row, &index) in app.visible.iter().skip(offset).take(height).enumerate() {
+    let on_screen = || app.visible.iter().skip(offset).take(height);
+    let widest = on_screen()
+        .filter_map(|&i| app.accounts.get(i))
+        .map(code_width)
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    let columns = Columns::for_width(area.width as usize, widest);
+    for (row, &index) in on_screen().enumerate() {
         let Some(account) = app.accounts.get(index) else {
             continue;
         };
@@ -402,7 +451,7 @@ fn account_line(app: &App, account: &Account, columns: &Columns, theme: Theme) -
                     valid_until: None,
                 };
                 spans.push(Span::styled(
-                    format!("{:>11}", shown.grouped()),
+                    format!("{:>CODE$}", shown.grouped()),
                     theme.code(),
                 ));
                 spans.push(Span::styled(
@@ -411,7 +460,7 @@ fn account_line(app: &App, account: &Account, columns: &Columns, theme: Theme) -
                 ));
             }
             None => {
-                spans.push(Span::styled(format!("{:>11}", "•••  •••"), theme.dim()));
+                spans.push(Span::styled(format!("{:>CODE$}", "•••  •••"), theme.dim()));
                 if columns.timer_bar > 0 {
                     spans.push(Span::styled("  Enter: next", theme.dim()));
                 }
@@ -424,14 +473,14 @@ fn account_line(app: &App, account: &Account, columns: &Columns, theme: Theme) -
                 let period = u64::from(code.period.unwrap_or(30));
                 let urgent = remaining <= NEXT_CODE_WINDOW;
                 spans.push(Span::styled(
-                    format!("{:>11}", code.grouped()),
+                    format!("{:>CODE$}", code.grouped()),
                     if urgent {
                         theme.warn().add_modifier(Modifier::BOLD)
                     } else {
                         theme.code()
                     },
                 ));
-                match next {
+                match next.filter(|_| columns.next) {
                     Some(next) => {
                         spans.push(Span::styled(format!(" {remaining:>2}s ",), theme.warn()));
                         spans.push(Span::styled(format!("→ {}", next.grouped()), theme.dim()));

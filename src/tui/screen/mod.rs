@@ -22,6 +22,8 @@ mod list;
 mod qr;
 mod unlock;
 
+#[cfg(test)]
+pub use account::AccountField;
 pub use account::AccountForm;
 pub use backups::BackupsScreen;
 pub use create::CreateForm;

@@ -31,13 +31,10 @@ impl ScreenState for UnlockForm {
         if app.busy.is_some() {
             return Vec::new();
         }
+        if self.passphrase.apply(&action) {
+            return Vec::new();
+        }
         match action {
-            Action::Edit(edit) => {
-                self.passphrase.edit(&edit);
-            }
-            Action::Paste(text) => {
-                self.passphrase.paste(&text);
-            }
             Action::Cmd(Cmd::Cancel) => {
                 app.quit = true;
                 return vec![Effect::Quit];
@@ -104,7 +101,6 @@ impl ScreenState for UnlockForm {
         }
         render_form_screen(
             app,
-            theme,
             "locked",
             lines,
             self.error.as_deref(),
