@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 
 use super::registry::{Confidence, Probe, Spec};
 use super::{Format, ImportError, Imported, Skipped, crypto, entry, js};
-use crate::account::{Account, AccountId, Algorithm, Kind};
+use crate::account::{Account, Algorithm};
 use crate::secret::Secret;
 
 const FORMAT: Format = Format::Aegis;

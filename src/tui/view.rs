@@ -328,7 +328,6 @@ pub fn screen_areas(area: Rect) -> [Rect; 4] {
 /// A simple form screen: the header, the lines (then the error, if any,
 /// after a blank line) wrapped into the body, the busy or status line, and
 /// the footer of `context`.
-#[allow(clippy::too_many_arguments)]
 pub fn render_form_screen(
     app: &App,
     title: &str,

@@ -451,7 +451,6 @@ impl ScreenState for BackupsScreen {
         }
         render_form_screen(
             app,
-            theme,
             "backups",
             lines,
             self.error.as_deref(),

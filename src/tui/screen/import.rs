@@ -184,7 +184,7 @@ impl ScreenState for ImportScreen {
             lines.push(Line::default());
             lines.extend(preview_lines(preview, theme));
         }
-        render_form_screen(app, theme, "import", lines, None, self.context(), area, buf);
+        render_form_screen(app, "import", lines, None, self.context(), area, buf);
     }
 }
 
