@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender};
 
 use keyfob::account::Field;
-use keyfob::{Account, AccountId};
 use keyfob::export::{self, ExportError, ExportFormat, ExportOptions};
 use keyfob::import::session::{self, Callbacks, Credentials, Preview};
 use keyfob::text::with_causes;
@@ -19,6 +18,7 @@ use keyfob::vault::backups::{self, BackupLog, BackupStatus};
 use keyfob::vault::paths::PathError;
 use keyfob::vault::{Key, Vault, VaultError, store};
 use keyfob::verify::{self, Report, VerifyError};
+use keyfob::{Account, AccountId};
 use zeroize::Zeroizing;
 
 /// A job for the worker.
@@ -315,7 +315,12 @@ fn identity_key(path: &Path, now: i64) -> Result<Key, String> {
     Ok(key)
 }
 
-fn save(vault: &mut Vault, known: &mut Vec<Account>, edited: Vec<Account>, now: i64) -> WorkerEvent {
+fn save(
+    vault: &mut Vault,
+    known: &mut Vec<Account>,
+    edited: Vec<Account>,
+    now: i64,
+) -> WorkerEvent {
     let rebased = rebase(vault.accounts(), known, &edited);
     let previous = std::mem::replace(vault.accounts_mut(), rebased);
     // `save` takes the writer lock (waiting for another keyfob up to
@@ -325,7 +330,8 @@ fn save(vault: &mut Vault, known: &mut Vec<Account>, edited: Vec<Account>, now: 
     vault.release_lock();
     match result {
         Ok(()) => {
-            let merged = (!same_accounts(vault.accounts(), &edited)).then(|| vault.accounts().to_vec());
+            let merged =
+                (!same_accounts(vault.accounts(), &edited)).then(|| vault.accounts().to_vec());
             *known = edited;
             WorkerEvent::Saved {
                 reminder: reminder(vault, now),
@@ -638,7 +644,11 @@ mod tests {
         let mut here = h.clone();
         here.kind = keyfob::Kind::Hotp { counter: 6 };
         let saved = rebase(&[there], &known, &[here, gone]);
-        assert_eq!(saved.len(), 1, "the account removed elsewhere stays removed");
+        assert_eq!(
+            saved.len(),
+            1,
+            "the account removed elsewhere stays removed"
+        );
         assert_eq!(saved[0].kind.counter(), Some(9));
     }
 
@@ -654,8 +664,12 @@ mod tests {
         let (jobs, job_rx) = std::sync::mpsc::channel::<Job>();
         let (event_tx, events) = std::sync::mpsc::channel::<WorkerEvent>();
         let worker = std::thread::spawn(move || run(config, job_rx, event_tx, || 1_800_000_000));
-        jobs.send(Job::CreateWithIdentity(identity.clone())).unwrap();
-        assert!(matches!(events.recv().unwrap(), WorkerEvent::Unlocked { .. }));
+        jobs.send(Job::CreateWithIdentity(identity.clone()))
+            .unwrap();
+        assert!(matches!(
+            events.recv().unwrap(),
+            WorkerEvent::Unlocked { .. }
+        ));
         let mut a = totp("A");
         jobs.send(Job::Save(vec![a.clone()])).unwrap();
         assert!(matches!(
@@ -670,13 +684,20 @@ mod tests {
         drop(other);
         let issuers = || -> Vec<String> {
             let vault = Vault::open(&vault_path, key()).unwrap();
-            vault.accounts().iter().map(|a| format!("{}/{}/{}", a.issuer, a.name, a.note)).collect()
+            vault
+                .accounts()
+                .iter()
+                .map(|a| format!("{}/{}/{}", a.issuer, a.name, a.note))
+                .collect()
         };
         // The UI, which has not seen X, writes a note on A: the save merges.
         a.note = "n".into();
         jobs.send(Job::Save(vec![a.clone()])).unwrap();
         match events.recv().unwrap() {
-            WorkerEvent::Saved { merged: Some(merged), .. } => assert_eq!(merged.len(), 2),
+            WorkerEvent::Saved {
+                merged: Some(merged),
+                ..
+            } => assert_eq!(merged.len(), 2),
             _ => panic!("the save should report the merged accounts"),
         }
         // It saves again before taking them: X stays.
@@ -687,7 +708,10 @@ mod tests {
         // Once it took them, a list without X removes X.
         jobs.send(Job::Adopt).unwrap();
         jobs.send(Job::Save(vec![a])).unwrap();
-        assert!(matches!(events.recv().unwrap(), WorkerEvent::Saved { merged: None, .. }));
+        assert!(matches!(
+            events.recv().unwrap(),
+            WorkerEvent::Saved { merged: None, .. }
+        ));
         assert_eq!(issuers(), ["A/bob/n"]);
         drop(jobs);
         worker.join().unwrap();
@@ -697,13 +721,16 @@ mod tests {
     fn a_sync_conflict_copy_beside_the_vault_is_named_above_the_list() {
         let dir = tempfile::tempdir().unwrap();
         let vault_path = dir.path().join("vault.age");
-        let copy = dir.path().join("vault.sync-conflict-20261202-101010-ABCDEFG.age");
+        let copy = dir
+            .path()
+            .join("vault.sync-conflict-20261202-101010-ABCDEFG.age");
         let mut slot = None;
         let mut known = Vec::new();
         let (key, _) = Key::generate_identity("now");
         let vault = Vault::create(&vault_path, key, 0).unwrap();
         std::fs::write(&copy, b"another copy").unwrap();
-        let WorkerEvent::Unlocked { reminder, .. } = unlocked(&mut slot, &mut known, vault, 0) else {
+        let WorkerEvent::Unlocked { reminder, .. } = unlocked(&mut slot, &mut known, vault, 0)
+        else {
             panic!("not unlocked");
         };
         let reminder = reminder.unwrap_or_default();

@@ -377,7 +377,7 @@ impl Agent {
                 // client reads the error: read what it sent (bounded, with the
                 // request timeout) first.
                 let _ = stream.shutdown(std::net::Shutdown::Write);
-                let _ = std::io::copy(&mut (&*stream).take(1 << 20), &mut std::io::sink());
+                let _ = std::io::copy(&mut stream.take(1 << 20), &mut std::io::sink());
             }
         }
     }
