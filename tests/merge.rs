@@ -43,8 +43,10 @@ fn account(issuer: &str, secret: &str, kind: Kind) -> Account {
 }
 
 /// Opens the vault at `path`, lets `change` edit its accounts, saves at `at`.
+/// The lock wait covers a child that another test thread is starting: until it
+/// execs, a fork holds this process's lock descriptor too.
 fn change(path: &Path, key: &Key, at: i64, change: impl FnOnce(&mut Vec<Account>)) {
-    let mut vault = Vault::open_locked(path, key.clone(), Duration::ZERO).unwrap();
+    let mut vault = Vault::open_locked(path, key.clone(), Duration::from_secs(10)).unwrap();
     change(vault.accounts_mut());
     vault.save_at(at).unwrap();
 }

@@ -171,19 +171,18 @@ pub fn run(
     now: fn() -> i64,
 ) {
     let mut vault: Option<Vault> = None;
-    // What the UI was last told the vault holds, or last sent: the base its edits start from.
-    let mut known: Vec<Account> = Vec::new();
+    // The list the UI's edits start from, when it is not the vault's accounts
+    // (after a save merged what the UI has not taken yet).
+    let mut known: Option<Vec<Account>> = None;
     while let Ok(job) = jobs.recv() {
         let event = match job {
             Job::Lock => {
                 vault = None;
-                known = Vec::new();
+                known = None;
                 continue;
             }
             Job::Adopt => {
-                if let Some(v) = vault.as_ref() {
-                    known = v.accounts().to_vec();
-                }
+                known = None;
                 continue;
             }
             Job::Unlock(key) => match Vault::open(&config.vault_path, key) {
@@ -258,13 +257,13 @@ pub fn run(
 
 fn unlocked(
     slot: &mut Option<Vault>,
-    known: &mut Vec<Account>,
+    known: &mut Option<Vec<Account>>,
     vault: Vault,
     now: i64,
 ) -> WorkerEvent {
     let accounts = vault.accounts().to_vec();
     let reminder = reminder(&vault, now);
-    known.clone_from(&accounts);
+    *known = None;
     *slot = Some(vault);
     WorkerEvent::Unlocked { accounts, reminder }
 }
@@ -317,11 +316,12 @@ fn identity_key(path: &Path, now: i64) -> Result<Key, String> {
 
 fn save(
     vault: &mut Vault,
-    known: &mut Vec<Account>,
+    known: &mut Option<Vec<Account>>,
     edited: Vec<Account>,
     now: i64,
 ) -> WorkerEvent {
-    let rebased = rebase(vault.accounts(), known, &edited);
+    let base = known.as_deref().unwrap_or(vault.accounts());
+    let rebased = rebase(vault.accounts(), base, &edited);
     let previous = std::mem::replace(vault.accounts_mut(), rebased);
     // `save` takes the writer lock (waiting for another keyfob up to
     // `KEYFOB_LOCK_WAIT`); when another keyfob changed the file since it was read,
@@ -332,7 +332,7 @@ fn save(
         Ok(()) => {
             let merged =
                 (!same_accounts(vault.accounts(), &edited)).then(|| vault.accounts().to_vec());
-            *known = edited;
+            *known = merged.is_some().then_some(edited);
             WorkerEvent::Saved {
                 reminder: reminder(vault, now),
                 merged,
@@ -360,7 +360,7 @@ fn rebase(current: &[Account], known: &[Account], edited: &[Account]) -> Vec<Acc
         match (known.get(&account.id), now_held.get(&account.id)) {
             // Added by the UI, or changed by it after another copy removed it.
             (None, _) => out.push(account.clone()),
-            (Some(&before), None) if account != before => out.push(account.clone()),
+            (Some(&before), None) if !same_account(account, before) => out.push(account.clone()),
             // Removed elsewhere and untouched here: it stays removed.
             (Some(_), None) => {}
             (Some(&before), Some(&held)) => out.push(apply_edits(held, before, account)),
@@ -393,13 +393,15 @@ fn apply_edits(held: &Account, before: &Account, after: &Account) -> Account {
 /// Whether two lists hold the same accounts in the same order, whatever their
 /// change times (which a save stamps).
 fn same_accounts(a: &[Account], b: &[Account]) -> bool {
-    a.len() == b.len()
-        && a.iter().zip(b).all(|(x, y)| {
-            x.id == y.id
-                && Field::ALL
-                    .iter()
-                    .all(|&f| f == Field::Position || f.same(x, y))
-        })
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_account(x, y))
+}
+
+/// Whether two versions of an account agree in every field but their place.
+fn same_account(x: &Account, y: &Account) -> bool {
+    x.id == y.id
+        && Field::ALL
+            .iter()
+            .all(|&f| f == Field::Position || f.same(x, y))
 }
 
 /// Reads the accounts of every QR code in an image, as `keyfob import` does
@@ -725,7 +727,7 @@ mod tests {
             .path()
             .join("vault.sync-conflict-20261202-101010-ABCDEFG.age");
         let mut slot = None;
-        let mut known = Vec::new();
+        let mut known = None;
         let (key, _) = Key::generate_identity("now");
         let vault = Vault::create(&vault_path, key, 0).unwrap();
         std::fs::write(&copy, b"another copy").unwrap();

@@ -316,8 +316,10 @@ pub struct Vault {
     /// The document as last read or written, to tell whether a save loses
     /// anything (see [`retention::classify`]).
     on_disk: Option<Document>,
-    /// The document with every change stamped: changes made since are found (and
-    /// stamped) by comparing with it. Equal to `on_disk` except after a merge.
+    /// The document with every change stamped, when it is not `on_disk` (after a
+    /// merge): changes made since are found (and stamped) by comparing with
+    /// [`baseline`](Self::baseline). Not a second copy otherwise, which for a
+    /// large vault held open (the terminal UI, the agent) is megabytes.
     baseline: Option<Document>,
     lock: Option<VaultLock>,
     backups: usize,
@@ -388,7 +390,7 @@ impl Vault {
             path: path.to_path_buf(),
             key,
             on_disk: Some(document.clone()),
-            baseline: Some(document.clone()),
+            baseline: None,
             document,
             loaded: Some(bytes),
             lock,
@@ -467,7 +469,7 @@ impl Vault {
             Err(e) => return Err(e),
         };
         let mut document = self.document.clone();
-        merge::record_changes(&mut document, self.baseline.as_ref(), now);
+        merge::record_changes(&mut document, self.baseline(), now);
         let mut replaced = self.on_disk.as_ref();
         let theirs;
         if current != self.loaded {
@@ -492,9 +494,14 @@ impl Vault {
         store::write_vault(&self.path, &ciphertext, change, self.backups, now)?;
         self.loaded = Some(ciphertext);
         self.on_disk = Some(document.clone());
-        self.baseline = Some(document.clone());
+        self.baseline = None;
         self.document = document;
         Ok(())
+    }
+
+    /// What unsaved changes are found against: the document as last stamped.
+    fn baseline(&self) -> Option<&Document> {
+        self.baseline.as_ref().or(self.on_disk.as_ref())
     }
 
     /// Merges another copy's document into this vault's ([`merge::merge`]), after
@@ -502,7 +509,9 @@ impl Vault {
     /// writes the result. The report says what changed; when its `changed` is
     /// false, the document is exactly as before and need not be saved.
     pub fn merge_from(&mut self, other: &Document, now: i64) -> MergeReport {
-        merge::record_changes(&mut self.document, self.baseline.as_ref(), now);
+        // The fields apart: `baseline()` would borrow the whole vault.
+        let baseline = self.baseline.as_ref().or(self.on_disk.as_ref());
+        merge::record_changes(&mut self.document, baseline, now);
         let report = merge::merge(&mut self.document, other);
         self.baseline = Some(self.document.clone());
         report
@@ -585,7 +594,7 @@ impl Vault {
         let plaintext = crypto::decrypt(&bytes, &self.key)?;
         self.document = Document::from_json(&plaintext)?;
         self.on_disk = Some(self.document.clone());
-        self.baseline = Some(self.document.clone());
+        self.baseline = None;
         self.loaded = Some(bytes);
         Ok(true)
     }
