@@ -534,14 +534,86 @@ impl Account {
             && self.digits == other.digits
     }
 
+    /// A hash of what [`same_token`](Self::same_token) compares: two accounts
+    /// with the same token have the same hash, so duplicates are found among many
+    /// accounts without comparing every pair. (In memory only: never stored.)
+    pub fn token_hash(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        match self.kind {
+            Kind::Totp { period } => (0u8, period).hash(&mut hasher),
+            Kind::Hotp { .. } => 1u8.hash(&mut hasher),
+            Kind::Steam => 2u8.hash(&mut hasher),
+        }
+        self.secret.expose().hash(&mut hasher);
+        self.algorithm.hash(&mut hasher);
+        self.digits.hash(&mut hasher);
+        hasher.finish()
+    }
+
     /// Case-insensitive substring match on issuer or name.
     pub fn matches(&self, query: &str) -> bool {
-        let q = query.to_lowercase();
-        self.issuer.to_lowercase().contains(&q)
-            || self.name.to_lowercase().contains(&q)
-            || format!("{}:{}", self.issuer, self.name)
-                .to_lowercase()
-                .contains(&q)
+        self.matches_lower(&query.to_lowercase())
+    }
+
+    /// [`matches`](Self::matches) for a query already lowercased.
+    fn matches_lower(&self, q: &str) -> bool {
+        lower_contains(&self.issuer, q)
+            || lower_contains(&self.name, q)
+            // Across the two: only a query with a ':' can, when each lowercases
+            // letter by letter (not so a final sigma, which depends on what follows).
+            || ((q.contains(':') || !self.issuer.is_ascii() || !self.name.is_ascii())
+                && format!("{}:{}", self.issuer, self.name)
+                    .to_lowercase()
+                    .contains(q))
+    }
+
+    /// Whether the lowercased `id`, issuer, name or `issuer:name` is `q` (lowercased).
+    fn is_exactly(&self, q: &str) -> bool {
+        self.id.as_str() == q
+            || lower_eq(&self.issuer, q)
+            || lower_eq(&self.name, q)
+            || self.label_is(q)
+    }
+
+    /// Whether `issuer:name`, lowercased, is `q`.
+    fn label_is(&self, q: &str) -> bool {
+        let (issuer, name) = (self.issuer.as_bytes(), self.name.as_bytes());
+        if self.issuer.is_ascii() && self.name.is_ascii() {
+            let q = q.as_bytes();
+            return q.len() == issuer.len() + 1 + name.len()
+                && q.get(issuer.len()) == Some(&b':')
+                && q.get(..issuer.len())
+                    .is_some_and(|i| i.eq_ignore_ascii_case(issuer))
+                && q.get(issuer.len() + 1..)
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name));
+        }
+        format!("{}:{}", self.issuer, self.name).to_lowercase() == q
+    }
+}
+
+/// Whether `text` lowercased is `lower` (a lowercased query). `keyfob code` runs
+/// this over every account (in the agent, for every request): ASCII text, nearly
+/// all of it, is compared in place instead of being copied lowercased.
+fn lower_eq(text: &str, lower: &str) -> bool {
+    if text.is_ascii() {
+        // `lower` has no ASCII capitals, so this is `text.to_lowercase() == lower`.
+        text.eq_ignore_ascii_case(lower)
+    } else {
+        text.to_lowercase() == lower
+    }
+}
+
+/// Whether `text` lowercased contains `lower` (a lowercased query).
+fn lower_contains(text: &str, lower: &str) -> bool {
+    if text.is_ascii() && lower.is_ascii() {
+        let (text, lower) = (text.as_bytes(), lower.as_bytes());
+        lower.is_empty()
+            || text
+                .windows(lower.len())
+                .any(|window| window.eq_ignore_ascii_case(lower))
+    } else {
+        text.to_lowercase().contains(lower)
     }
 }
 
@@ -555,12 +627,7 @@ pub fn find_matches(accounts: &[Account], query: &str) -> Vec<usize> {
     let exact: Vec<usize> = accounts
         .iter()
         .enumerate()
-        .filter(|(_, a)| {
-            a.id.as_str() == q
-                || a.issuer.to_lowercase() == q
-                || a.name.to_lowercase() == q
-                || format!("{}:{}", a.issuer, a.name).to_lowercase() == q
-        })
+        .filter(|(_, a)| a.is_exactly(&q))
         .map(|(i, _)| i)
         .collect();
     if exact.len() == 1 {
@@ -569,7 +636,7 @@ pub fn find_matches(accounts: &[Account], query: &str) -> Vec<usize> {
     accounts
         .iter()
         .enumerate()
-        .filter(|(_, a)| a.matches(&q))
+        .filter(|(_, a)| a.matches_lower(&q))
         .map(|(i, _)| i)
         .collect()
 }
@@ -604,6 +671,107 @@ pub fn check_period(period: u64) -> Result<(), AccountError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The matching rules as first written (lowercased copies everywhere): the
+    /// in-place comparisons must give the same answers.
+    fn reference_matches(accounts: &[Account], query: &str) -> Vec<usize> {
+        let q = query.trim().to_lowercase();
+        let label = |a: &Account| format!("{}:{}", a.issuer, a.name).to_lowercase();
+        let exact: Vec<usize> = (0..accounts.len())
+            .filter(|&i| {
+                let a = &accounts[i];
+                a.id.as_str() == q
+                    || a.issuer.to_lowercase() == q
+                    || a.name.to_lowercase() == q
+                    || label(a) == q
+            })
+            .collect();
+        if exact.len() == 1 {
+            return exact;
+        }
+        (0..accounts.len())
+            .filter(|&i| {
+                let a = &accounts[i];
+                a.issuer.to_lowercase().contains(&q)
+                    || a.name.to_lowercase().contains(&q)
+                    || label(a).contains(&q)
+            })
+            .collect()
+    }
+
+    fn named(issuer: &str, name: &str) -> Account {
+        let mut account = Account::new(
+            "x",
+            "y",
+            secret(),
+            Kind::DEFAULT_TOTP,
+            Algorithm::Sha1,
+            6,
+            0,
+        )
+        .unwrap();
+        account.issuer = issuer.to_string();
+        account.name = name.to_string();
+        account
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn accounts_with_the_same_token_have_the_same_token_hash(
+            a in (0..3u8, 0..2usize, 0..2u8, 0..2u8, 0..3u64),
+            b in (0..3u8, 0..2usize, 0..2u8, 0..2u8, 0..3u64),
+        ) {
+            let make = |(kind, secret, algorithm, digits, n): (u8, usize, u8, u8, u64)| {
+                let kind = match kind {
+                    0 => Kind::Totp { period: 30 + 30 * u32::from(n == 2) },
+                    1 => Kind::Hotp { counter: n },
+                    _ => Kind::Steam,
+                };
+                let secret = ["JBSWY3DPEHPK3PXP", "GEZDGNBVGY3TQOJQ"][secret];
+                let algorithm = [Algorithm::Sha1, Algorithm::Sha256][usize::from(algorithm)];
+                let mut account = Account::new(
+                    &format!("Issuer {n}"),
+                    "alice",
+                    Secret::from_base32(secret).unwrap(),
+                    kind,
+                    algorithm,
+                    6 + 2 * digits,
+                    0,
+                )
+                .unwrap();
+                account.note = format!("{n}");
+                account
+            };
+            let (x, y) = (make(a), make(b));
+            if x.same_token(&y) {
+                proptest::prop_assert_eq!(x.token_hash(), y.token_hash());
+            } else {
+                proptest::prop_assert_ne!(x.token_hash(), y.token_hash());
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn finding_an_account_matches_the_lowercasing_rules(
+            names in proptest::collection::vec(
+                ("[a-cA-C:ßΣσςİ\\x{212A} ]{0,4}", "[a-cA-C:ßΣσςİ\\x{212A}@ ]{0,4}"), 1..6),
+            query in "[a-cA-C:ßΣσςİi\\x{212A} ]{0,5}",
+        ) {
+            let accounts: Vec<Account> =
+                names.iter().map(|(i, n)| named(i, n)).collect();
+            proptest::prop_assert_eq!(
+                find_matches(&accounts, &query),
+                reference_matches(&accounts, &query)
+            );
+            // And queries that are one account's exact label, issuer or name.
+            for a in &accounts {
+                for q in [a.label(), a.issuer.to_uppercase(), a.name.clone(), format!("{}:{}", a.issuer, a.name)] {
+                    proptest::prop_assert_eq!(find_matches(&accounts, &q), reference_matches(&accounts, &q));
+                }
+            }
+        }
+    }
 
     fn secret() -> Secret {
         Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap()

@@ -7,6 +7,7 @@ mod context;
 pub mod debug;
 mod edit;
 mod export;
+mod fast;
 mod import;
 mod init;
 mod list;
@@ -108,14 +109,26 @@ pub enum Command {
 
 /// Parses the command line and runs it.
 pub fn run() -> anyhow::Result<ExitCode> {
-    reject_empty_env()?;
-    dispatch(Cli::parse())
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(cli) = fast::parse(&args, |name| std::env::var_os(name)) {
+        return dispatch(cli);
+    }
+    // The command tree is built once, for the check and the parse (it is most of
+    // the start-up time of a short command).
+    let mut command = <Cli as clap::CommandFactory>::command();
+    reject_empty_env(&command)?;
+    let mut matches = command
+        .try_get_matches_from_mut(args)
+        .unwrap_or_else(|error| error.exit());
+    let cli = <Cli as clap::FromArgMatches>::from_arg_matches_mut(&mut matches)
+        .map_err(|error| error.format(&mut command))
+        .unwrap_or_else(|error| error.exit());
+    dispatch(cli)
 }
 
 /// Refuses an option's environment variable that is set but empty (a script's
 /// mistake, which clap would report as a missing value of the option).
-fn reject_empty_env() -> anyhow::Result<()> {
-    let command = <Cli as clap::CommandFactory>::command();
+fn reject_empty_env(command: &clap::Command) -> anyhow::Result<()> {
     for arg in command.get_arguments() {
         if let Some(name) = arg.get_env()
             && std::env::var_os(name).is_some_and(|value| value.is_empty())

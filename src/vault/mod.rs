@@ -265,6 +265,10 @@ impl Document {
         if version < 2 {
             document.upgrade_v1();
         }
+        // The list grew by doubling while parsed: held for as long as the vault is
+        // open, it should take only the room its accounts need.
+        document.accounts.shrink_to_fit();
+        document.tombstones.shrink_to_fit();
         Ok(document)
     }
 
@@ -309,13 +313,13 @@ pub struct Vault {
     path: PathBuf,
     key: Key,
     document: Document,
-    /// The file as last read or written (ciphertext), to notice another writer's
-    /// change before saving. Kept whole rather than hashed: comparing bytes is
-    /// exact and costs less than hashing them on every open.
-    loaded: Option<Vec<u8>>,
+    /// The SHA-256 of the file as last read or written (ciphertext), to notice
+    /// another writer's change before saving. A digest, not the bytes: for a large
+    /// vault held open (the terminal UI, the agent) the file is megabytes.
+    loaded: Option<FileDigest>,
     /// The document as last read or written, to tell whether a save loses
-    /// anything (see [`retention::classify`]).
-    on_disk: Option<Document>,
+    /// anything (see [`retention::classify`]) and what changed since.
+    on_disk: OnDisk,
     /// The document with every change stamped, when it is not `on_disk` (after a
     /// merge): changes made since are found (and stamped) by comparing with
     /// [`baseline`](Self::baseline). Not a second copy otherwise, which for a
@@ -324,6 +328,31 @@ pub struct Vault {
     lock: Option<VaultLock>,
     backups: usize,
     lock_wait: Duration,
+}
+
+/// What an open [`Vault`] knows of the document in its file.
+#[derive(Debug)]
+enum OnDisk {
+    /// There is no file yet.
+    Nothing,
+    /// The file holds the vault's document as it is now (just read or written and
+    /// not changed since): no second copy is kept until something asks to change
+    /// the document (for a large vault held open, that copy is megabytes).
+    Same,
+    /// The file holds this; the vault's document has been changed since.
+    Copy(Document),
+}
+
+/// The SHA-256 of a vault file's bytes: what [`Vault`] remembers of the file it
+/// read or wrote, to tell whether another writer changed it since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileDigest([u8; 32]);
+
+impl FileDigest {
+    fn of(bytes: &[u8]) -> Self {
+        use sha2::Digest as _;
+        FileDigest(sha2::Sha256::digest(bytes).into())
+    }
 }
 
 impl Vault {
@@ -344,7 +373,7 @@ impl Vault {
             key,
             document: Document::new(now),
             loaded: None,
-            on_disk: None,
+            on_disk: OnDisk::Nothing,
             baseline: None,
             lock: Some(lock),
             backups: DEFAULT_BACKUPS,
@@ -385,14 +414,18 @@ impl Vault {
         lock: Option<VaultLock>,
     ) -> Result<Self, VaultError> {
         let plaintext = crypto::decrypt(&bytes, &key)?;
+        let loaded = FileDigest::of(&bytes);
+        // Megabytes for a large vault: not held while the plaintext is parsed.
+        drop(bytes);
         let document = Document::from_json(&plaintext)?;
+        drop(plaintext);
         Ok(Vault {
             path: path.to_path_buf(),
             key,
-            on_disk: Some(document.clone()),
+            on_disk: OnDisk::Same,
             baseline: None,
             document,
-            loaded: Some(bytes),
+            loaded: Some(loaded),
             lock,
             backups: DEFAULT_BACKUPS,
             lock_wait: DEFAULT_LOCK_WAIT,
@@ -431,6 +464,7 @@ impl Vault {
 
     /// The document, for changes; call [`save`](Self::save) afterwards.
     pub fn document_mut(&mut self) -> &mut Document {
+        self.keep_on_disk();
         &mut self.document
     }
 
@@ -441,7 +475,25 @@ impl Vault {
 
     /// The accounts, for changes.
     pub fn accounts_mut(&mut self) -> &mut Vec<Account> {
+        self.keep_on_disk();
         &mut self.document.accounts
+    }
+
+    /// The document as last read or written (`None` before the first save).
+    fn on_disk(&self) -> Option<&Document> {
+        match &self.on_disk {
+            OnDisk::Nothing => None,
+            OnDisk::Same => Some(&self.document),
+            OnDisk::Copy(document) => Some(document),
+        }
+    }
+
+    /// Copies the document as it is in the file before the document is changed
+    /// (every way to change it goes through here).
+    fn keep_on_disk(&mut self) {
+        if matches!(self.on_disk, OnDisk::Same) {
+            self.on_disk = OnDisk::Copy(self.document.clone());
+        }
     }
 
     /// [`save_at`](Self::save_at) the current time.
@@ -470,9 +522,9 @@ impl Vault {
         };
         let mut document = self.document.clone();
         merge::record_changes(&mut document, self.baseline(), now);
-        let mut replaced = self.on_disk.as_ref();
+        let mut replaced = self.on_disk();
         let theirs;
-        if current != self.loaded {
+        if current.as_deref().map(FileDigest::of) != self.loaded {
             let bytes = current.as_deref().ok_or(VaultError::ChangedOnDisk)?;
             theirs = crypto::decrypt(bytes, &self.key)
                 .and_then(|plaintext| Document::from_json(&plaintext))
@@ -492,8 +544,8 @@ impl Vault {
         let plaintext = document.to_json();
         let ciphertext = crypto::encrypt(&plaintext, &self.key)?;
         store::write_vault(&self.path, &ciphertext, change, self.backups, now)?;
-        self.loaded = Some(ciphertext);
-        self.on_disk = Some(document.clone());
+        self.loaded = Some(FileDigest::of(&ciphertext));
+        self.on_disk = OnDisk::Same;
         self.baseline = None;
         self.document = document;
         Ok(())
@@ -501,7 +553,7 @@ impl Vault {
 
     /// What unsaved changes are found against: the document as last stamped.
     fn baseline(&self) -> Option<&Document> {
-        self.baseline.as_ref().or(self.on_disk.as_ref())
+        self.baseline.as_ref().or(self.on_disk())
     }
 
     /// Merges another copy's document into this vault's ([`merge::merge`]), after
@@ -509,8 +561,13 @@ impl Vault {
     /// writes the result. The report says what changed; when its `changed` is
     /// false, the document is exactly as before and need not be saved.
     pub fn merge_from(&mut self, other: &Document, now: i64) -> MergeReport {
+        self.keep_on_disk();
         // The fields apart: `baseline()` would borrow the whole vault.
-        let baseline = self.baseline.as_ref().or(self.on_disk.as_ref());
+        let on_disk = match &self.on_disk {
+            OnDisk::Copy(document) => Some(document),
+            OnDisk::Nothing | OnDisk::Same => None,
+        };
+        let baseline = self.baseline.as_ref().or(on_disk);
         merge::record_changes(&mut self.document, baseline, now);
         let report = merge::merge(&mut self.document, other);
         self.baseline = Some(self.document.clone());
@@ -588,25 +645,30 @@ impl Vault {
     /// reader (the agent) calls it to see other keyfobs' saves.
     pub fn reload_if_changed(&mut self) -> Result<bool, VaultError> {
         let bytes = store::read_limited(&self.path)?;
-        if self.loaded.as_ref() == Some(&bytes) {
+        let digest = FileDigest::of(&bytes);
+        if self.loaded == Some(digest) {
             return Ok(false);
         }
         let plaintext = crypto::decrypt(&bytes, &self.key)?;
+        drop(bytes);
         self.document = Document::from_json(&plaintext)?;
-        self.on_disk = Some(self.document.clone());
+        self.on_disk = OnDisk::Same;
         self.baseline = None;
-        self.loaded = Some(bytes);
+        self.loaded = Some(digest);
         Ok(true)
     }
 
-    /// Every account secret this open vault holds in memory (the document's and
-    /// those of its copies of the file's contents and of the last save), for a caller that keeps their
-    /// pages locked in RAM.
+    /// Every account secret this open vault holds in memory (the document's, and
+    /// those of its copy of the file's contents once the document was changed and of
+    /// the document a merge stamped), for a caller that keeps their pages locked in RAM.
     pub fn secrets_in_memory(&self) -> impl Iterator<Item = &crate::Secret> {
         self.document
             .accounts
             .iter()
-            .chain(self.on_disk.iter().flat_map(|d| d.accounts.iter()))
+            .chain(match &self.on_disk {
+                OnDisk::Copy(document) => document.accounts.iter(),
+                OnDisk::Nothing | OnDisk::Same => [].iter(),
+            })
             .chain(self.baseline.iter().flat_map(|d| d.accounts.iter()))
             .map(|account| &account.secret)
     }

@@ -515,3 +515,56 @@ fn backups_to_recipients_and_passphrases_armored_or_not() {
         Err(VaultError::RecipientInvalid(_))
     ));
 }
+
+#[test]
+fn an_open_vault_holds_one_copy_of_its_accounts_until_one_is_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.age");
+    let key = identity_key();
+    let mut vault = Vault::create(&path, key.clone(), 0).unwrap();
+    for issuer in ["GitHub", "GitLab", "Slack"] {
+        vault.accounts_mut().push(account(issuer));
+    }
+    vault.save_at(100).unwrap();
+    // Just saved: the file is the document, nothing else is held.
+    assert_eq!(vault.secrets_in_memory().count(), 3);
+    drop(vault);
+    let mut vault = Vault::open(&path, key.clone()).unwrap();
+    assert_eq!(vault.secrets_in_memory().count(), 3, "just opened");
+    // Changing it keeps what the file holds, to stamp and classify the change.
+    vault.accounts_mut()[1].note = "work".into();
+    assert_eq!(vault.secrets_in_memory().count(), 6, "changed, unsaved");
+    vault.save_at(200).unwrap();
+    assert_eq!(vault.secrets_in_memory().count(), 3, "saved again");
+    let reopened = Vault::open(&path, key).unwrap();
+    let edited = &reopened.accounts()[1];
+    assert_eq!(edited.note, "work");
+    assert_eq!(
+        edited.changed.note, 200,
+        "the change was stamped at the save"
+    );
+    assert_eq!(
+        reopened.accounts()[0].changed.note,
+        100,
+        "the others were not"
+    );
+}
+
+#[test]
+fn a_save_notices_a_change_on_disk_by_the_file_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.age");
+    let key = identity_key();
+    let mut vault = Vault::create(&path, key.clone(), 0).unwrap();
+    vault.accounts_mut().push(account("GitHub"));
+    vault.save_at(100).unwrap();
+    vault.release_lock();
+    // Another keyfob adds an account.
+    let mut other = Vault::open_locked(&path, key.clone(), DEFAULT_LOCK_WAIT).unwrap();
+    other.accounts_mut().push(account("Slack"));
+    other.save_at(150).unwrap();
+    drop(other);
+    assert!(vault.reload_if_changed().unwrap(), "the file changed");
+    assert!(!vault.reload_if_changed().unwrap(), "and not since");
+    assert_eq!(vault.accounts().len(), 2);
+}

@@ -5,6 +5,7 @@
 //! ones. Between the two the preview is plain data, so the CLI's `--dry-run`
 //! and the terminal UI's preview show the same thing.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
@@ -140,8 +141,17 @@ impl Preview {
     }
 
     /// Sorts the accounts read into new ones and duplicates of `existing` (or
-    /// of an earlier file's).
+    /// of an earlier file's). Accounts are found by their [`Account::token_hash`]
+    /// first, so a large import into a large vault compares only the few that may
+    /// be the same token, not every pair.
     pub fn dedupe(&mut self, existing: &[Account]) {
+        // token hash → where accounts with it are: `existing` (None) or a file's `added`.
+        let mut seen: HashMap<u64, Vec<(Option<usize>, usize)>> = HashMap::new();
+        for (i, account) in existing.iter().enumerate() {
+            seen.entry(account.token_hash())
+                .or_default()
+                .push((None, i));
+        }
         for index in 0..self.files.len() {
             let (before, rest) = self.files.split_at_mut(index);
             let Some(file) = rest.first_mut() else {
@@ -151,14 +161,22 @@ impl Preview {
                 continue;
             };
             for account in std::mem::take(&mut outcome.accounts) {
-                let duplicate = existing
-                    .iter()
-                    .chain(before.iter().flat_map(|f| &f.added))
-                    .chain(&file.added)
-                    .any(|a| a.same_token(&account));
+                let hash = account.token_hash();
+                let candidates = seen.get(&hash).map_or(&[][..], Vec::as_slice);
+                let duplicate = candidates.iter().any(|&(place, i)| {
+                    let other = match place {
+                        None => existing.get(i),
+                        Some(f) if f == index => file.added.get(i),
+                        Some(f) => before.get(f).and_then(|b| b.added.get(i)),
+                    };
+                    other.is_some_and(|a| a.same_token(&account))
+                });
                 if duplicate {
                     file.duplicates += 1;
                 } else {
+                    seen.entry(hash)
+                        .or_default()
+                        .push((Some(index), file.added.len()));
                     file.added.push(account);
                 }
             }
