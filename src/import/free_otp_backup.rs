@@ -17,6 +17,10 @@
 //! a crafted stream of a few bytes could make it loop; FreeOTP never writes a
 //! back-reference (every key and value is its own string), so a stream that
 //! holds something that can be one is refused before it is read ([`read_map`]).
+//! Still open (fuzz/README.md, `known-open/import_freeotp_backup/`): the crate
+//! trusts an array's length from the stream for its allocation, parses nested
+//! objects twice on failure at every level and copies nested arrays whole, so a
+//! crafted stream can still exhaust memory or time; real backups hold strings only.
 
 use std::collections::{BTreeSet, HashMap};
 
