@@ -12,15 +12,14 @@
 //! tag length }`) and the name of the key inside (`AES`, `HmacSHA1`, …), which
 //! is also the additional authenticated data.
 //!
-//! The stream is read by the `java-serialization` crate. That crate copies the
-//! objects a stream points back to and does not bound a chain of references, so
-//! a crafted stream of a few bytes could make it loop; FreeOTP never writes a
-//! back-reference (every key and value is its own string), so a stream that
-//! holds something that can be one is refused before it is read ([`read_map`]).
-//! Still open (fuzz/README.md, `known-open/import_freeotp_backup/`): the crate
-//! trusts an array's length from the stream for its allocation, parses nested
-//! objects twice on failure at every level and copies nested arrays whole, so a
-//! crafted stream can still exhaust memory or time; real backups hold strings only.
+//! The stream is read by the `java-serialization` crate, which trusts the
+//! stream too far for bytes from outside: it follows back-references without
+//! bounding the chain, sizes an array's allocation from the stream, re-parses
+//! nested objects at every level and copies nested arrays whole. So before the
+//! crate sees a byte, [`check_shape`] admits only the one shape FreeOTP writes
+//! (a `HashMap` whose block data holds strings, nothing nested, no
+//! references), checking every length against the bytes left; the crate then
+//! decodes that shape (strings, the map).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -44,15 +43,12 @@ const STREAM_VERSION: u16 = 5;
 /// `TC_OBJECT TC_CLASSDESC`, then the class name as Java's (utf): how the
 /// stream of one `HashMap` begins after its header.
 const HASHMAP_START: &[u8] = b"\x73\x72\x00\x11java.util.HashMap";
-/// `TC_REFERENCE`: the marker of a back-reference to an earlier object.
-const TC_REFERENCE: u8 = 0x71;
 /// The map entry holding the master key.
 pub const MASTER_KEY: &str = "masterKey";
 /// What a token's metadata entry adds to the token's id.
 pub const TOKEN_SUFFIX: &str = "-token";
 /// Largest backup accepted, in bytes: over ten thousand tokens (FreeOTP writes
-/// about 700 bytes per token). Under 16 MiB, a stream has fewer objects than
-/// the first handle whose top byte is not zero, which [`read_map`] relies on.
+/// about 700 bytes per token).
 pub const MAX_BACKUP_LEN: usize = 8 * 1024 * 1024;
 /// The cipher FreeOTP seals every key with.
 const CIPHER: &str = "AES/GCM/NoPadding";
@@ -155,13 +151,8 @@ fn to_account(
 /// The strings of the stream's `HashMap`, by key.
 ///
 /// Refused before the stream is read: a stream over [`MAX_BACKUP_LEN`], one
-/// that is not Java's (magic, version), and one holding the bytes of a
-/// back-reference to any handle under 2^24 (`TC_REFERENCE` then a zero byte),
-/// which covers every object of a stream this short. Such bytes cannot occur
-/// in FreeOTP's own streams: it writes no back-references, a 0x71 data byte
-/// ('q') is never followed by a zero byte in Java's modified UTF-8, and no
-/// string of FreeOTP's is near 0x7100 (28 928) bytes long, whose length would
-/// start with those bytes.
+/// that is not Java's (magic, version), and one of any other shape than
+/// FreeOTP's ([`check_shape`]).
 fn read_map(bytes: &[u8]) -> Result<HashMap<String, String>, ImportError> {
     if bytes.len() > MAX_BACKUP_LEN {
         return Err(ImportError::TooLarge {
@@ -185,12 +176,7 @@ fn read_map(bytes: &[u8]) -> Result<HashMap<String, String>, ImportError> {
             version: i64::from(version),
         });
     }
-    if bytes.windows(2).any(|pair| pair == [TC_REFERENCE, 0]) {
-        return Err(ImportError::Unsupported {
-            format: FORMAT,
-            what: "a stream with back-references (FreeOTP writes none)",
-        });
-    }
+    check_shape(bytes)?;
     let (_, stream) = parse_serialization_stream(bytes).map_err(|_| {
         ImportError::malformed(FORMAT, "the Java serialization stream is cut short or damaged")
     })?;
@@ -250,6 +236,143 @@ fn read_map(bytes: &[u8]) -> Result<HashMap<String, String>, ImportError> {
         }
     }
     Ok(map)
+}
+
+/// What `ObjectOutputStream.writeObject(hashMap)` writes after the stream
+/// header, up to the field values: `TC_OBJECT`, `TC_CLASSDESC`, the class
+/// name, `HashMap`'s serialVersionUID, its flags (`SC_WRITE_METHOD |
+/// SC_SERIALIZABLE`), its two fields (`F loadFactor`, `I threshold`),
+/// `TC_ENDBLOCKDATA` (no class annotation) and `TC_NULL` (no superclass).
+const HASHMAP_CLASS_DESC: &[u8] = b"\x73\x72\x00\x11java.util.HashMap\
+    \x05\x07\xda\xc1\xc3\x16\x60\xd1\
+    \x03\x00\x02\
+    F\x00\x0aloadFactor\
+    I\x00\x09threshold\
+    \x78\x70";
+/// `TC_BLOCKDATA` of 8 bytes: `HashMap.writeObject`'s bucket count and size.
+const SIZE_BLOCK: [u8; 2] = [0x77, 0x08];
+/// `TC_STRING`: a string with a 2-byte length.
+const TC_STRING: u8 = 0x74;
+/// `TC_LONGSTRING`: a string with an 8-byte length (Java writes it for a
+/// string over 65 535 bytes of modified UTF-8).
+const TC_LONGSTRING: u8 = 0x7C;
+/// `TC_REFERENCE`: a back-reference to an earlier object.
+const TC_REFERENCE: u8 = 0x71;
+/// `TC_ENDBLOCKDATA`: the end of `HashMap.writeObject`'s data.
+const TC_ENDBLOCKDATA: u8 = 0x78;
+/// The fewest bytes one map entry takes: two empty `TC_STRING`s.
+const MIN_ENTRY_LEN: usize = 2 * 3;
+
+/// Checks that `bytes` (a stream whose magic and version are already checked)
+/// has exactly the framing of a `HashMap<String, String>` as FreeOTP writes
+/// it, without decoding anything: the class description byte for byte, the
+/// two field values, the 8-byte block of bucket count and size, then `2 *
+/// size` strings (`TC_STRING` or `TC_LONGSTRING`), `TC_ENDBLOCKDATA` and the
+/// end of the input. One pass, no recursion, every length checked against
+/// the bytes left, so whatever it admits the crate reads in linear time and
+/// memory. The error names what was wrong and at which byte.
+fn check_shape(bytes: &[u8]) -> Result<(), ImportError> {
+    let bad = |what: String| ImportError::malformed(FORMAT, what);
+    let cut = |at: usize, what: &str| {
+        bad(format!(
+            "the Java serialization stream is cut short at byte {at} (in {what})"
+        ))
+    };
+    // The bytes at `at..at + len`, or the cut-short error naming `what`.
+    let take = |at: usize, len: usize, what: &str| {
+        at.checked_add(len)
+            .and_then(|end| bytes.get(at..end))
+            .ok_or_else(|| cut(at, what))
+    };
+    let be_u32 = |at: usize, what: &str| -> Result<u32, ImportError> {
+        let field = take(at, 4, what)?;
+        Ok(field.iter().fold(0, |n, &b| n << 8 | u32::from(b)))
+    };
+
+    // The class description, which FreeOTP's streams all share.
+    let mut at = 4;
+    for (i, &want) in HASHMAP_CLASS_DESC.iter().enumerate() {
+        match bytes.get(at + i) {
+            None => return Err(cut(at + i, "the HashMap's class description")),
+            Some(&got) if got != want => {
+                return Err(bad(format!(
+                    "byte {} is not the class description of java.util.HashMap \
+                     (0x{got:02x}, expected 0x{want:02x})",
+                    at + i
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    at += HASHMAP_CLASS_DESC.len();
+    // The field values, loadFactor (float) and threshold (int): not checked,
+    // the map does not depend on them.
+    take(at, 8, "the HashMap's field values")?;
+    at += 8;
+    // HashMap.writeObject's block data: bucket count, then size.
+    if take(at, 2, "the HashMap's size block")? != SIZE_BLOCK {
+        return Err(bad(format!(
+            "byte {at} does not start the HashMap's 8-byte size block (0x77 0x08)"
+        )));
+    }
+    let size_at = at + 6;
+    let size = be_u32(size_at, "the HashMap's size")?;
+    at += 10;
+    // Each entry is at least two empty strings, so a size the bytes left
+    // cannot hold is refused before any string is looked at.
+    let entries = usize::try_from(size).ok().filter(|&n| {
+        i32::try_from(n).is_ok() && n <= (bytes.len() - at) / MIN_ENTRY_LEN
+    });
+    let Some(entries) = entries else {
+        return Err(bad(format!(
+            "the HashMap's size at byte {size_at} ({}) is more than the {} bytes left can hold",
+            size as i32,
+            bytes.len() - at
+        )));
+    };
+    // The keys and values, in turn: strings only, each one's length within
+    // the bytes left.
+    for _ in 0..entries * 2 {
+        let len = match bytes.get(at) {
+            None => return Err(cut(at, "the HashMap's entries")),
+            Some(&TC_STRING) => {
+                let field = take(at + 1, 2, "a string's length")?;
+                at += 3;
+                field.iter().fold(0, |n, &b| n << 8 | usize::from(b))
+            }
+            Some(&TC_LONGSTRING) => {
+                let field = take(at + 1, 8, "a long string's length")?;
+                at += 9;
+                let len = field.iter().fold(0, |n: u64, &b| n << 8 | u64::from(b));
+                // Past the end when it does not fit a usize either.
+                usize::try_from(len).unwrap_or(usize::MAX)
+            }
+            Some(&TC_REFERENCE) => {
+                return Err(bad(format!(
+                    "a back-reference at byte {at} where a string should be \
+                     (FreeOTP writes none)"
+                )));
+            }
+            Some(&other) => {
+                return Err(bad(format!(
+                    "byte {at} (0x{other:02x}) should start a string of the HashMap"
+                )));
+            }
+        };
+        take(at, len, "a string")?;
+        at += len;
+    }
+    match bytes.get(at) {
+        None => Err(cut(at, "the HashMap's end marker")),
+        Some(&TC_ENDBLOCKDATA) if at + 1 == bytes.len() => Ok(()),
+        Some(&TC_ENDBLOCKDATA) => Err(bad(format!(
+            "{} bytes follow the HashMap's end at byte {at}",
+            bytes.len() - at - 1
+        ))),
+        Some(&other) => Err(bad(format!(
+            "byte {at} (0x{other:02x}) should end the HashMap's {entries} entries (0x78)"
+        ))),
+    }
 }
 
 /// A map value parsed as JSON, or a malformed-file error naming the entry.
@@ -408,19 +531,133 @@ mod tests {
         assert!(gcm_nonce(&der[..10]).unwrap_err().contains("not valid DER"));
     }
 
+    /// A stream of FreeOTP's shape whose entries are `parts` (each a key or
+    /// value exactly as written, tag and length included), claiming `size`
+    /// entries.
+    fn stream_with(size: u32, parts: &[&[u8]]) -> Vec<u8> {
+        let mut stream = b"\xac\xed\x00\x05".to_vec();
+        stream.extend(HASHMAP_CLASS_DESC);
+        stream.extend(0.75f32.to_be_bytes());
+        stream.extend(12i32.to_be_bytes());
+        stream.extend(SIZE_BLOCK);
+        stream.extend(16i32.to_be_bytes());
+        stream.extend(size.to_be_bytes());
+        for part in parts {
+            stream.extend(*part);
+        }
+        stream.push(TC_ENDBLOCKDATA);
+        stream
+    }
+
+    /// `TC_STRING` and its length, then `text`.
+    fn string(text: &str) -> Vec<u8> {
+        let mut out = vec![TC_STRING];
+        out.extend(u16::try_from(text.len()).unwrap().to_be_bytes());
+        out.extend(text.as_bytes());
+        out
+    }
+
+    /// The reason of a malformed-file error from the shape check.
+    fn refusal(bytes: &[u8]) -> String {
+        match check_shape(bytes) {
+            Err(ImportError::Malformed { reason, .. }) => reason,
+            other => panic!("expected a malformed-file error, got {other:?}"),
+        }
+    }
+
     #[test]
-    fn back_references_are_refused_before_the_stream_is_read() {
-        // A class whose superclass is a reference to itself: the crate would
-        // walk that chain for ever.
-        let mut stream = b"\xac\xed\x00\x05\x73\x72\x00\x01A".to_vec();
-        stream.extend([0; 8]);
-        stream.extend(b"\x03\x00\x00\x78\x71\x00\x7e\x00\x00\x78");
-        assert!(matches!(
-            read_map(&stream),
-            Err(ImportError::Unsupported { .. })
-        ));
-        // A reference below the first handle (its index would underflow).
-        let low = b"\xac\xed\x00\x05\x73\x71\x00\x00\x00\x01";
-        assert!(matches!(read_map(low), Err(ImportError::Unsupported { .. })));
+    fn the_shape_freeotp_writes_is_admitted() {
+        for fixture in [
+            &include_bytes!("../../tests/fixtures/freeotp-backup/externalBackup.xml")[..],
+            &include_bytes!("../../tests/fixtures/freeotp-backup/sha1/externalBackup.xml")[..],
+        ] {
+            check_shape(fixture).unwrap();
+            assert!(read_map(fixture).unwrap().contains_key(MASTER_KEY));
+        }
+        // An empty map, and a value long enough that Java writes it as a
+        // TC_LONGSTRING (8-byte length), which the crate then reads.
+        check_shape(&stream_with(0, &[])).unwrap();
+        let long = "v".repeat(70_000);
+        let mut long_value = vec![TC_LONGSTRING];
+        long_value.extend((long.len() as u64).to_be_bytes());
+        long_value.extend(long.as_bytes());
+        let stream = stream_with(1, &[&string("k"), &long_value]);
+        check_shape(&stream).unwrap();
+        assert_eq!(read_map(&stream).unwrap()["k"], long);
+    }
+
+    #[test]
+    fn the_fuzzers_crafted_streams_are_refused_before_the_crate_reads_them() {
+        // The 326-byte stream that made the crate ask for 121 GB: its class
+        // has a field 'B loadFastor' and its entries are arrays.
+        let crash = include_bytes!(
+            "../../fuzz/regressions/import_freeotp_backup/crash-c890de92215e6da1975967eeaa4b3b30e7ac4b7e"
+        );
+        let reason = refusal(crash);
+        assert!(reason.contains("byte 32 is not the class description"), "{reason}");
+        // Another class at the top, an object of it nested in itself with a
+        // writeObject method (the crate re-parses that at every level).
+        let mut nested_object = b"\xac\xed\x00\x05".to_vec();
+        for _ in 0..18 {
+            nested_object.extend(b"\x73\x72\x00\x01A\0\0\0\0\0\0\0\0\x03\x00\x00\x78\x70");
+        }
+        let reason = refusal(&nested_object);
+        assert!(reason.contains("byte 7 is not the class description"), "{reason}");
+        // The same inside the map, where a key should be.
+        let nested = nested_object[4..].to_vec();
+        let reason = refusal(&stream_with(1, &[&nested, &string("v")]));
+        assert!(reason.contains("byte 81 (0x73) should start a string"), "{reason}");
+        // 4000 nested arrays, where a key should be.
+        let arrays = b"\x75\x72\x00\x02[B\0\0\0\0\0\0\0\0\x02\x00\x00\x78\x70".repeat(4000);
+        let reason = refusal(&stream_with(1, &[&arrays, &string("v")]));
+        assert!(reason.contains("byte 81 (0x75) should start a string"), "{reason}");
+        // An array declaring 2^31 - 1 elements in a few bytes.
+        let long_array = b"\x75\x72\x00\x02[B\0\0\0\0\0\0\0\0\x02\x00\x00\x78\x70\x7f\xff\xff\xff";
+        let reason = refusal(&stream_with(1, &[long_array, &string("v")]));
+        assert!(reason.contains("byte 81 (0x75) should start a string"), "{reason}");
+        // A back-reference where the value should be.
+        let reason = refusal(&stream_with(1, &[&string("k"), b"\x71\x00\x7e\x00\x02"]));
+        assert!(reason.contains("back-reference at byte 85"), "{reason}");
+    }
+
+    #[test]
+    fn every_length_is_checked_against_the_bytes_left() {
+        // A size no stream this long can hold, and one past i32.
+        for size in [1, 0x7fff_ffff, 0xffff_ffff] {
+            let reason = refusal(&stream_with(size, &[]));
+            assert!(reason.contains("size at byte 77"), "{reason}");
+            assert!(reason.contains("more than the 1 bytes left"), "{reason}");
+        }
+        // A size larger than the strings written.
+        let reason = refusal(&stream_with(2, &[&string("k"), &string("v"), &[0; 6]]));
+        assert!(reason.contains("byte 89 (0x00) should start a string"), "{reason}");
+        // Strings longer than the stream, with both kinds of length.
+        let reason = refusal(&stream_with(1, &[b"\x74\xff\xff", &string("v")]));
+        assert!(reason.contains("cut short at byte 84 (in a string)"), "{reason}");
+        let mut huge = vec![TC_LONGSTRING];
+        huge.extend(u64::MAX.to_be_bytes());
+        let reason = refusal(&stream_with(1, &[&string("k"), &huge]));
+        assert!(reason.contains("cut short at byte 94 (in a string)"), "{reason}");
+        // Fewer strings than the size says, and bytes after the end.
+        let reason = refusal(&stream_with(1, &[&string("k"), &string("v"), &string("x")]));
+        assert!(reason.contains("byte 89 (0x74) should end the HashMap's 1 entries"), "{reason}");
+        let mut trailing = stream_with(0, &[]);
+        trailing.push(0);
+        let reason = refusal(&trailing);
+        assert!(reason.contains("1 bytes follow the HashMap's end at byte 81"), "{reason}");
+        // Every cut of a real backup is named as one (or its size as too large).
+        let good = include_bytes!("../../tests/fixtures/freeotp-backup/externalBackup.xml");
+        for cut in 4..good.len() {
+            let reason = refusal(&good[..cut]);
+            assert!(
+                reason.contains("cut short at byte") || reason.contains("bytes left can hold"),
+                "cut at {cut}: {reason}"
+            );
+        }
+        // The size block, changed.
+        let mut block = stream_with(0, &[]);
+        block[72] = 0x09;
+        let reason = refusal(&block);
+        assert!(reason.contains("byte 71 does not start the HashMap's 8-byte size block"), "{reason}");
     }
 }
