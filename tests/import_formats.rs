@@ -1226,6 +1226,135 @@ fn freeotp_broken_files() {
     );
 }
 
+// ------------------------------------------------------------------ FreeOTP 2 backup
+
+#[test]
+fn freeotp_backup_sorted_by_issuer_with_every_token_kind() {
+    let imported = ok(
+        "freeotp-backup/externalBackup.xml",
+        Format::FreeOtpBackup,
+        Some(PASSWORD),
+    );
+    assert_eq!(
+        rows(&imported.accounts),
+        vec![
+            bank(),
+            example(),
+            github(),
+            // No algo, period or digits in the token, and the issuer only in
+            // `issuerInt`: FreeOTP's defaults. The label's emoji is a surrogate
+            // pair in Java's modified UTF-8.
+            row(
+                "Mastodon",
+                "frank \u{1F418}",
+                "NZXS2YLMM5XXE2LUNBWS25DPNNSW4IJB",
+                Algorithm::Sha1,
+                6,
+                Kind::Totp { period: 30 },
+            ),
+            steam(),
+            row(
+                "Work VPN",
+                "carol",
+                "ZDE4VS6MZXHM7UGR2LJ5JVOW27MNTWW3",
+                Algorithm::Sha512,
+                8,
+                Kind::Totp { period: 30 },
+            ),
+        ]
+    );
+    assert_eq!(tags(&imported), vec![Vec::<String>::new(); 6]);
+    assert_eq!(
+        skipped(&imported),
+        vec![
+            skip(
+                "Lost",
+                "no secret",
+                "the backup has the token but not its secret"
+            ),
+            skip(
+                "Old",
+                "damaged secret",
+                "its secret cannot be decrypted (the backup is damaged)"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn freeotp_backup_under_pbkdf2_sha1() {
+    let imported = ok(
+        "freeotp-backup/sha1/externalBackup.xml",
+        Format::FreeOtpBackup,
+        Some(PASSWORD),
+    );
+    assert_eq!(rows(&imported.accounts), vec![github()]);
+    assert!(imported.skipped.is_empty());
+}
+
+#[test]
+fn freeotp_backup_passwords() {
+    assert!(matches!(
+        err(
+            "freeotp-backup/externalBackup.xml",
+            Format::FreeOtpBackup,
+            None
+        ),
+        ImportError::PasswordRequired
+    ));
+    assert!(matches!(
+        err(
+            "freeotp-backup/externalBackup.xml",
+            Format::FreeOtpBackup,
+            Some(b"not-the-password")
+        ),
+        ImportError::WrongPassword
+    ));
+    // One byte of the sealed master key flipped: GCM refuses it, as it would
+    // a wrong password.
+    assert!(matches!(
+        err(
+            "freeotp-backup/broken-flipped.xml",
+            Format::FreeOtpBackup,
+            Some(PASSWORD)
+        ),
+        ImportError::WrongPassword
+    ));
+}
+
+#[test]
+fn freeotp_backup_broken_files() {
+    let broken = |rel: &str| err(rel, Format::FreeOtpBackup, Some(PASSWORD));
+    malformed(
+        &broken("freeotp-backup/broken-truncated.xml"),
+        "cut short at byte",
+    );
+    malformed(
+        &broken("freeotp-backup/broken-magic.xml"),
+        "no 0xACED header",
+    );
+    malformed(
+        &broken("freeotp-backup/broken-no-master-key.xml"),
+        "no 'masterKey' entry",
+    );
+    assert!(matches!(
+        broken("freeotp-backup/broken-version-6.xml"),
+        ImportError::UnsupportedVersion { version: 6, .. }
+    ));
+    malformed(
+        &broken("freeotp-backup/broken-back-reference.xml"),
+        "a back-reference at byte",
+    );
+    // Every cut of a real backup is a clear error, never a panic or a guess.
+    let bytes = fixture("freeotp-backup/externalBackup.xml");
+    for cut in (0..bytes.len()).step_by(97) {
+        assert!(
+            parse(&bytes[..cut], Format::FreeOtpBackup, None, NOW).is_err(),
+            "cut at {cut}"
+        );
+    }
+}
+
 // ------------------------------------------------------------------ across formats
 
 /// Every fixture, its detected format (None: not recognised by content alone).
@@ -1368,6 +1497,35 @@ const DETECTION: &[(&str, Option<Format>)] = &[
     ("freeotp/plus/tokens.xml", Some(Format::FreeOtp)),
     ("freeotp/broken-truncated.xml", None),
     ("freeotp/broken-no-order.xml", None),
+    (
+        "freeotp-backup/externalBackup.xml",
+        Some(Format::FreeOtpBackup),
+    ),
+    (
+        "freeotp-backup/sha1/externalBackup.xml",
+        Some(Format::FreeOtpBackup),
+    ),
+    (
+        "freeotp-backup/broken-truncated.xml",
+        Some(Format::FreeOtpBackup),
+    ),
+    (
+        "freeotp-backup/broken-flipped.xml",
+        Some(Format::FreeOtpBackup),
+    ),
+    (
+        "freeotp-backup/broken-version-6.xml",
+        Some(Format::FreeOtpBackup),
+    ),
+    ("freeotp-backup/broken-magic.xml", None),
+    (
+        "freeotp-backup/broken-no-master-key.xml",
+        Some(Format::FreeOtpBackup),
+    ),
+    (
+        "freeotp-backup/broken-back-reference.xml",
+        Some(Format::FreeOtpBackup),
+    ),
     ("garbage.bin", None),
     // Issue 16, second half (their imports are checked at the end of this file).
     ("steam/Steamguard-76561198000000001", Some(Format::Steam)),

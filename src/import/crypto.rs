@@ -86,6 +86,19 @@ pub fn pbkdf2_sha256(
     Ok(key)
 }
 
+/// PBKDF2-HMAC-SHA512 to 32 bytes, iterations bounded.
+pub fn pbkdf2_sha512(
+    format: Format,
+    password: &[u8],
+    salt: &[u8],
+    iterations: u32,
+) -> Result<Zeroizing<[u8; 32]>, ImportError> {
+    check_iterations(format, iterations)?;
+    let mut key = Zeroizing::new([0u8; 32]);
+    pbkdf2::pbkdf2_hmac::<sha2::Sha512>(password, salt, iterations, key.as_mut());
+    Ok(key)
+}
+
 /// scrypt to 32 bytes. `n` must be a power of two; memory and work are bounded.
 pub fn scrypt(
     format: Format,

@@ -58,6 +58,7 @@ registry::formats! {
     BitwardenCsv => bitwarden_csv,
     FreeOtpPlus => free_otp_plus,
     FreeOtp => free_otp,
+    FreeOtpBackup => free_otp_backup,
     Ente => ente,
     Proton => proton,
     AuthenticatorPro => authenticator_pro,
