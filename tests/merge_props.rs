@@ -341,7 +341,7 @@ fn same_but_for_erased(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 6000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 30_000, ..ProptestConfig::default() })]
 
     #[test]
     fn two_copies_merge_commutatively_and_idempotently((start, ops) in history(2)) {

@@ -21,8 +21,10 @@
 //!   are changed on the copy itself, a change time of 0 marking a followed field. So a
 //!   copy is the same whichever versions met first. The report lists a conflict unless
 //!   either copy already had that account; a conflict copy goes with its account when
-//!   that is deleted after the copy's own last change, and one whose account holds its
-//!   secret again is dropped;
+//!   that is deleted after the copy's own last change, unless the deletion was made
+//!   beside the copy (removing the account and keeping the copy settles the conflict:
+//!   the copy is then an account like any other, in every copy it meets), and one
+//!   whose account holds its secret again is dropped;
 //! - the display order is a per-account [`Account::position`] with its own change time.
 //!
 //! # Which groupings agree
@@ -227,6 +229,23 @@ pub fn record_changes(doc: &mut Document, before: Option<&Document>, now: i64) {
             let deleted = after(previous.changed.latest(), now);
             let slot = tombs.entry((*id).clone()).or_insert(deleted);
             *slot = (*slot).max(deleted);
+        }
+    }
+    // Removing an account while keeping a conflict copy of it settles the conflict:
+    // the copy becomes an account like any other (it no longer goes with the one
+    // removed, nor follows it).
+    let removed: BTreeSet<AccountId> = old
+        .keys()
+        .filter(|id| !present.contains(*id))
+        .map(|id| (*id).clone())
+        .collect();
+    for account in &mut doc.accounts {
+        if account
+            .conflict_of
+            .as_ref()
+            .is_some_and(|of| removed.contains(of))
+        {
+            account.conflict_of = None;
         }
     }
     doc.tombstones = tombs
@@ -687,6 +706,10 @@ fn merge_pair(a: &Account, b: &Account, copies: &mut Vec<(AccountId, String, Acc
     merged.superseded = superseded.into_iter().collect();
     merged.created = a.created.min(b.created);
     merged.modified = a.modified.max(b.modified);
+    // A conflict settled in either copy is settled.
+    if b.conflict_of.is_none() {
+        merged.conflict_of = None;
+    }
     merged
 }
 

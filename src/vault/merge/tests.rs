@@ -472,3 +472,31 @@ fn a_conflict_copy_follows_its_account_until_changed_itself() {
     assert_eq!(copy(&out).issuer, "GitHub (old)");
     assert_eq!(out, merged(&later, &own).0);
 }
+
+#[test]
+fn removing_the_account_and_keeping_its_conflict_copy_keeps_the_copy() {
+    let [a, b, _] = three_rivals();
+    let ab = merged(&a, &b).0;
+    let main = ab
+        .accounts
+        .iter()
+        .find(|x| x.id == a.accounts[0].id)
+        .unwrap()
+        .clone();
+    let copy = ab
+        .accounts
+        .iter()
+        .find(|x| x.conflict_of.is_some())
+        .unwrap()
+        .clone();
+    assert_eq!(copy.secret, Secret::from_base32(S2).unwrap());
+    // B's secret turned out wrong: the account goes, the copy with A's stays.
+    let kept = edited(&ab, 500, |d| d.accounts.retain(|x| x.id != main.id));
+    for other in [&a, &b, &ab] {
+        let (out, _) = merged(&kept, other);
+        assert_eq!(out, merged(other, &kept).0);
+        let ids: Vec<&AccountId> = out.accounts.iter().map(|x| &x.id).collect();
+        assert!(ids.contains(&&copy.id), "the copy kept went too");
+        assert!(!ids.contains(&&main.id), "the account removed came back");
+    }
+}
