@@ -238,7 +238,9 @@ pub struct Account {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub superseded: Vec<String>,
     /// For an account a merge made for a rival secret: the id of the account whose
-    /// secret it was (format version 2). A deletion of that account covers it too.
+    /// secret it was (format version 2). Its fields with change time 0 follow that
+    /// account; a deletion of that account covers it too, unless made beside it
+    /// (which settles the conflict and clears this).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conflict_of: Option<AccountId>,
 }

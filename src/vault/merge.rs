@@ -13,11 +13,38 @@
 //! - two different secrets for one account are both kept when neither replaced the other
 //!   (each account remembers the secrets it replaced, as fingerprint and time set,
 //!   [`Account::superseded`]):
-//!   the later one keeps the id, the other becomes an account of its own with an id derived
-//!   from both and the tag `conflict` ([`Account::conflict_of`] names the first), and the
-//!   report lists it unless either copy already had that account; a conflict copy whose
-//!   account holds its secret again is dropped;
+//!   the later one keeps the id, the other becomes an account of its own, a *conflict
+//!   copy*, with an id derived from both and [`Account::conflict_of`] naming the first.
+//!   The copy holds the losing secret (with its kind, algorithm, digits and change time)
+//!   and nothing else of the losing version: its other fields follow the account (the
+//!   same values, the tag `conflict` added, the HOTP counter never lowered) until they
+//!   are changed on the copy itself, a change time of 0 marking a followed field. So a
+//!   copy is the same whichever versions met first. The report lists a conflict unless
+//!   either copy already had that account; a conflict copy goes with its account when
+//!   that is deleted after the copy's own last change, unless the deletion was made
+//!   beside the copy (removing the account and keeping the copy settles the conflict:
+//!   the copy is then an account like any other, in every copy it meets), and one
+//!   whose account holds its secret again is dropped;
 //! - the display order is a per-account [`Account::position`] with its own change time.
+//!
+//! # Which groupings agree
+//!
+//! The merge is commutative and idempotent, and over three copies the grouping does not
+//! matter, with one exception that no merge keeping nothing of a deleted account can
+//! avoid. Copy C changes an account; copy B, with or without having seen that, removes
+//! it later; copy A, which never saw C's change, changes the account after the removal,
+//! so it comes back. Merged as (B ⊔ C) ⊔ A, C's version meets the removal first and is
+//! gone: the tombstone holds the id and the time, so B ⊔ C is the same whatever C's
+//! change was, and the account comes back as A had it. Merged as (A ⊔ C) ⊔ B, A and C
+//! meet first, knowing nothing of the removal, and C's later change must win; the
+//! account then comes back with it. A field could be blanked when it was last changed
+//! before the removal, but not the secret: when C's change was a new secret, one
+//! grouping can only hold A's secret and the other only C's. So in exactly that case
+//! (some version erased by the removal holds a change the versions that bring the
+//! account back lack) the groupings may differ in that account's fields last changed
+//! before the removal, in its HOTP counter and in the conflict copies made from it;
+//! everywhere else they are equal (`tests/merge_props.rs`, and the unit test
+//! `what_a_deletion_erased_cannot_come_back_so_that_one_grouping_may_differ`).
 //!
 //! [`record_changes`] is the other half: it stamps what changed between two versions of a
 //! document, so that no caller has to remember to. [`crate::vault::Vault`] calls both: the
@@ -154,6 +181,8 @@ fn after(previous: i64, now: i64) -> i64 {
 /// [`Tombstone`], a replaced secret's fingerprint goes into [`Account::superseded`], and
 /// positions follow the order of `doc.accounts` (only the accounts that moved get new
 /// ones). With `before` = `None` every account is new. Tombstones end sorted by id.
+/// Last, conflict copies take what they follow from their accounts (see the module
+/// documentation), so that merging the result with itself changes nothing.
 pub fn record_changes(doc: &mut Document, before: Option<&Document>, now: i64) {
     let old: HashMap<&AccountId, &Account> = before
         .map(|b| b.accounts.iter().map(|a| (&a.id, a)).collect())
@@ -202,10 +231,31 @@ pub fn record_changes(doc: &mut Document, before: Option<&Document>, now: i64) {
             *slot = (*slot).max(deleted);
         }
     }
+    // Removing an account while keeping a conflict copy of it settles the conflict:
+    // the copy becomes an account like any other (it no longer goes with the one
+    // removed, nor follows it).
+    let removed: BTreeSet<AccountId> = old
+        .keys()
+        .filter(|id| !present.contains(*id))
+        .map(|id| (*id).clone())
+        .collect();
+    for account in &mut doc.accounts {
+        if account
+            .conflict_of
+            .as_ref()
+            .is_some_and(|of| removed.contains(of))
+        {
+            account.conflict_of = None;
+        }
+    }
     doc.tombstones = tombs
         .into_iter()
         .map(|(id, deleted)| Tombstone { id, deleted })
         .collect();
+    if follow_accounts(&mut doc.accounts) {
+        doc.accounts
+            .sort_by(|a, b| a.position.cmp(&b.position).then_with(|| a.id.cmp(&b.id)));
+    }
 }
 
 /// Removes tombstones older than [`TOMBSTONE_KEEP`] at time `now`.
@@ -351,13 +401,12 @@ pub fn merge(doc: &mut Document, other: &Document) -> MergeReport {
     let mut alive: BTreeMap<AccountId, Account> = BTreeMap::new();
     // (id of the account in conflict, its label, the account made for the other secret)
     let mut copies: Vec<(AccountId, String, Account)> = Vec::new();
-    // Gone when deleted after its last change (a conflict copy also with the
-    // account it was made from).
+    // Gone when deleted after its own last change (a conflict copy can also go with
+    // its account, below).
     let dead = |tombs: &BTreeMap<AccountId, i64>, account: &Account| {
-        let latest = account.changed.latest();
-        std::iter::once(&account.id)
-            .chain(&account.conflict_of)
-            .any(|id| tombs.get(id).is_some_and(|deleted| *deleted >= latest))
+        tombs
+            .get(&account.id)
+            .is_some_and(|deleted| *deleted >= account.changed.latest())
     };
 
     for ours in &before {
@@ -365,38 +414,25 @@ pub fn merge(doc: &mut Document, other: &Document) -> MergeReport {
             Some(other_version) => merge_pair(ours, other_version, &mut copies),
             None => ours.clone(),
         };
-        if dead(&tombs, &version) {
-            report.deleted.push(entry(ours, Vec::new()));
-            continue;
+        if !dead(&tombs, &version) {
+            alive.insert(version.id.clone(), version);
         }
-        let fields: Vec<Field> = Field::ALL
-            .into_iter()
-            .filter(|f| !f.same(ours, &version))
-            .collect();
-        if !fields.is_empty() {
-            report.updated.push(entry(&version, fields));
-        }
-        alive.insert(version.id.clone(), version);
     }
     for other_version in &other.accounts {
-        if !theirs.contains_key(&other_version.id) || dead(&tombs, other_version) {
-            continue;
+        if theirs.contains_key(&other_version.id) && !dead(&tombs, other_version) {
+            alive.insert(other_version.id.clone(), other_version.clone());
         }
-        if ours_dead.contains(&other_version.id) {
-            report.restored.push(entry(other_version, Vec::new()));
-        } else {
-            report.added.push(entry(other_version, Vec::new()));
-        }
-        alive.insert(other_version.id.clone(), other_version.clone());
     }
     // The accounts secret conflicts made (a copy may meet one an earlier merge made).
+    let mut conflicts: Vec<Conflict> = Vec::new();
     while let Some((of, label, copy)) = copies.pop() {
         if dead(&tombs, &copy) {
             continue;
         }
         // A conflict either copy already holds the account for was met before.
-        if !ours_ids.contains(&copy.id) && !theirs_ids.contains(&copy.id) {
-            report.conflicts.push(Conflict {
+        let new = !ours_ids.contains(&copy.id) && !theirs_ids.contains(&copy.id);
+        if new && !conflicts.iter().any(|c| c.copy == copy.id) {
+            conflicts.push(Conflict {
                 label,
                 kept: of,
                 copy: copy.id.clone(),
@@ -408,8 +444,31 @@ pub fn merge(doc: &mut Document, other: &Document) -> MergeReport {
         };
         alive.insert(version.id.clone(), version);
     }
+    // A conflict copy goes with its account when that is gone, deleted after the
+    // copy's own last change; while the account stays, so do its copies (they are
+    // what is left of the secrets it had).
+    loop {
+        let gone: Vec<AccountId> = alive
+            .values()
+            .filter(|copy| {
+                copy.conflict_of.as_ref().is_some_and(|of| {
+                    !alive.contains_key(of)
+                        && tombs
+                            .get(of)
+                            .is_some_and(|deleted| *deleted >= copy.changed.latest())
+                })
+            })
+            .map(|copy| copy.id.clone())
+            .collect();
+        if gone.is_empty() {
+            break;
+        }
+        for id in gone {
+            alive.remove(&id);
+        }
+    }
     // A conflict copy holding the secret its account holds again adds nothing.
-    let redundant: Vec<AccountId> = alive
+    let redundant: BTreeSet<AccountId> = alive
         .values()
         .filter(|copy| {
             copy.conflict_of
@@ -419,12 +478,42 @@ pub fn merge(doc: &mut Document, other: &Document) -> MergeReport {
         })
         .map(|copy| copy.id.clone())
         .collect();
-    for id in redundant {
-        alive.remove(&id);
+    for id in &redundant {
+        alive.remove(id);
     }
 
     let mut accounts: Vec<Account> = alive.into_values().collect();
+    follow_accounts(&mut accounts);
     accounts.sort_by(|a, b| a.position.cmp(&b.position).then_with(|| a.id.cmp(&b.id)));
+    let index: HashMap<&AccountId, &Account> = accounts.iter().map(|a| (&a.id, a)).collect();
+    for ours in &before {
+        match index.get(&ours.id) {
+            Some(version) => {
+                let fields: Vec<Field> = Field::ALL
+                    .into_iter()
+                    .filter(|f| !f.same(ours, version))
+                    .collect();
+                if !fields.is_empty() {
+                    report.updated.push(entry(version, fields));
+                }
+            }
+            None if redundant.contains(&ours.id) => {}
+            None => report.deleted.push(entry(ours, Vec::new())),
+        }
+    }
+    for other_version in &other.accounts {
+        if ours_ids.contains(&other_version.id) || !index.contains_key(&other_version.id) {
+            continue;
+        }
+        if ours_dead.contains(&other_version.id) {
+            report.restored.push(entry(other_version, Vec::new()));
+        } else {
+            report.added.push(entry(other_version, Vec::new()));
+        }
+    }
+    conflicts.retain(|c| index.contains_key(&c.copy));
+    report.conflicts = conflicts;
+    drop(index);
     // Tombstones stay even when their account came back: a copy made from before
     // the deletion (or a conflict copy made from it) must still be covered.
     let tombstones: Vec<Tombstone> = tombs
@@ -442,6 +531,97 @@ pub fn merge(doc: &mut Document, other: &Document) -> MergeReport {
     report.changed |= created != doc.meta.created;
     doc.meta.created = created;
     report
+}
+
+/// The fields a conflict copy takes from the account it was made for for as long as
+/// it has not changed them itself (change time 0): all but what makes its codes.
+const FOLLOWED: [Field; 7] = [
+    Field::Issuer,
+    Field::Name,
+    Field::Counter,
+    Field::Tags,
+    Field::Note,
+    Field::Favorite,
+    Field::Position,
+];
+
+/// The account a secret conflict makes for the secret that lost: that secret
+/// (with its kind, algorithm, digits and change time) under an id derived from the
+/// account's and the secret's, and nothing else of the losing version. Its other
+/// fields follow the account ([`follow_accounts`]), so the copy is the same whichever
+/// versions met first.
+fn conflict_copy(id: &AccountId, loser: &Account, loser_fp: &str) -> Account {
+    let mut copy = loser.clone();
+    copy.id = conflict_id(id, loser_fp);
+    copy.conflict_of = Some(id.clone());
+    copy.changed = Changed {
+        token: loser.changed.token,
+        ..Changed::default()
+    };
+    copy.superseded.clear();
+    copy.tags = vec![CONFLICT_TAG.to_string()];
+    copy.modified = loser.changed.token;
+    copy
+}
+
+/// Gives every conflict copy the fields it follows ([`FOLLOWED`]) from the account
+/// it was made for, when that is in `accounts`: the same value (the tags with
+/// [`CONFLICT_TAG`] added; the HOTP counter never lowered). Copies of copies follow
+/// in turn. Called at the end of every merge and every stamping, so a document is
+/// always as it would be after one more.
+fn follow_accounts(accounts: &mut [Account]) -> bool {
+    let mut any = false;
+    // A chain of copies is as long as the secrets that met; a cycle cannot be made,
+    // but must not loop either.
+    for _ in 0..accounts.len().min(16) {
+        let index: HashMap<&AccountId, &Account> = accounts.iter().map(|a| (&a.id, a)).collect();
+        let updates: Vec<(usize, Account)> = accounts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, copy)| {
+                let main = index.get(copy.conflict_of.as_ref()?)?;
+                let followed = following(copy, main);
+                (followed != *copy).then_some((i, followed))
+            })
+            .collect();
+        if updates.is_empty() {
+            break;
+        }
+        any = true;
+        for (i, followed) in updates {
+            if let Some(slot) = accounts.get_mut(i) {
+                *slot = followed;
+            }
+        }
+    }
+    any
+}
+
+/// `copy` with the fields it follows taken from `main`.
+fn following(copy: &Account, main: &Account) -> Account {
+    let mut out = copy.clone();
+    for field in FOLLOWED {
+        if copy.changed.get(field) != 0 {
+            continue;
+        }
+        match field {
+            Field::Counter => {
+                if let (Some(own), Some(theirs)) = (copy.kind.counter(), main.kind.counter())
+                    && theirs > own
+                {
+                    field.copy(&mut out, main);
+                }
+            }
+            Field::Tags => {
+                out.tags.clone_from(&main.tags);
+                if !out.tags.iter().any(|t| t == CONFLICT_TAG) {
+                    out.tags.push(CONFLICT_TAG.to_string());
+                }
+            }
+            _ => field.copy(&mut out, main),
+        }
+    }
+    out
 }
 
 fn entry(account: &Account, fields: Vec<Field>) -> Entry {
@@ -502,12 +682,7 @@ fn merge_pair(a: &Account, b: &Account, copies: &mut Vec<(AccountId, String, Acc
         } else {
             let b_wins = (b.changed.token, &fb) > (a.changed.token, &fa);
             let (winner, loser, loser_fp) = if b_wins { (b, a, fa) } else { (a, b, fb) };
-            let mut copy = loser.clone();
-            copy.id = conflict_id(&a.id, &loser_fp);
-            copy.conflict_of = Some(a.id.clone());
-            if !copy.tags.iter().any(|t| t == CONFLICT_TAG) {
-                copy.tags.push(CONFLICT_TAG.to_string());
-            }
+            let copy = conflict_copy(&a.id, loser, &loser_fp);
             copies.push((a.id.clone(), winner.label(), copy));
             token_from_b = Some(b_wins);
         }
@@ -531,6 +706,10 @@ fn merge_pair(a: &Account, b: &Account, copies: &mut Vec<(AccountId, String, Acc
     merged.superseded = superseded.into_iter().collect();
     merged.created = a.created.min(b.created);
     merged.modified = a.modified.max(b.modified);
+    // A conflict settled in either copy is settled.
+    if b.conflict_of.is_none() {
+        merged.conflict_of = None;
+    }
     merged
 }
 

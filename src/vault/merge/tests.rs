@@ -293,3 +293,210 @@ fn every_serialised_account_field_has_a_merge_rule() {
         assert!(covered, "account field '{key}' has no merge rule");
     }
 }
+
+fn github(doc: &Document) -> &Account {
+    doc.accounts.iter().find(|a| a.issuer == "GitHub").unwrap()
+}
+
+#[test]
+fn what_a_deletion_erased_cannot_come_back_so_that_one_grouping_may_differ() {
+    // C changes GitHub (its note, or its secret); B, having seen that, removes
+    // GitHub; A, which never saw C's change, renames it after the removal, so it
+    // comes back. Each change twice over, with two different values.
+    let doc = base();
+    let results = |change: &dyn Fn(&mut Account)| {
+        let c = edited(&doc, 200, |d| change(&mut d.accounts[0]));
+        let b = edited(&c, 300, |d| {
+            d.accounts.remove(0);
+        });
+        let a = edited(&doc, 400, |d| d.accounts[0].name = "bob".into());
+        let bc = merged(&b, &c).0;
+        let left = merged(&bc, &a).0;
+        let right = merged(&merged(&a, &c).0, &b).0;
+        (bc, left, right)
+    };
+    for (one, two) in [
+        (
+            &(|a: &mut Account| a.note = "one".into()) as &dyn Fn(&mut Account),
+            &(|a: &mut Account| a.note = "two".into()) as &dyn Fn(&mut Account),
+        ),
+        (
+            &(|a: &mut Account| a.secret = Secret::from_base32(S2).unwrap()),
+            &(|a: &mut Account| a.secret = Secret::from_base32(S3).unwrap()),
+        ),
+    ] {
+        let (bc1, left1, right1) = results(one);
+        let (bc2, left2, right2) = results(two);
+        // B merged with C is the same whatever C's value: the tombstone keeps the id
+        // and the time, nothing else (never the secret).
+        assert_eq!(bc1, bc2);
+        assert!(bc1.accounts.iter().all(|a| a.issuer != "GitHub"));
+        // So B ⊔ C, then A, can only bring GitHub back as A had it...
+        assert_eq!(left1, left2);
+        assert_eq!(github(&left1).name, "bob");
+        assert_eq!(github(&left1).note, "");
+        assert_eq!(github(&left1).secret, Secret::from_base32(S1).unwrap());
+        // ...while A ⊔ C, knowing nothing of the removal, must take C's later change,
+        // and keeps it when B comes: the value differs with C's, so it cannot be A's.
+        assert_ne!(right1, right2);
+        for right in [&right1, &right2] {
+            assert_eq!(github(right).name, "bob");
+            assert_ne!(github(right), github(&left1));
+            assert!(github(right).note != "" || github(right).secret != github(&left1).secret);
+            // Only that field differs, and it was last changed before the removal.
+            let mut same = github(right).clone();
+            let erased: Vec<Field> = Field::ALL
+                .into_iter()
+                .filter(|f| !f.same(&same, github(&left1)))
+                .collect();
+            assert_eq!(erased.len(), 1, "{erased:?}");
+            assert!(same.changed.get(erased[0]) < 300);
+            erased[0].copy(&mut same, github(&left1));
+            same.changed = github(&left1).changed;
+            same.superseded.clone_from(&github(&left1).superseded);
+            same.modified = github(&left1).modified;
+            assert_eq!(&same, github(&left1));
+        }
+        // Everything else agrees.
+        let others = |d: &Document| -> Vec<Account> {
+            d.accounts
+                .iter()
+                .filter(|a| a.issuer != "GitHub")
+                .cloned()
+                .collect()
+        };
+        assert_eq!(others(&left1), others(&right1));
+        assert_eq!(left1.tombstones, right1.tombstones);
+    }
+}
+
+/// Three copies that each set GitHub's secret differently (A at 200, B at 300, C at
+/// 400) and each changed something else of it.
+fn three_rivals() -> [Document; 3] {
+    let doc = base();
+    let rival = |now: i64, secret: &str, change: &dyn Fn(&mut Account)| {
+        edited(&doc, now, |d| {
+            d.accounts[0].secret = Secret::from_base32(secret).unwrap();
+            change(&mut d.accounts[0]);
+        })
+    };
+    [
+        rival(200, S2, &|a| a.note = "from a".into()),
+        rival(300, S3, &|a| a.tags = vec!["work".into()]),
+        rival(400, "KRUGKIDROVUWG2ZA", &|a| a.name = "carol".into()),
+    ]
+}
+
+#[test]
+fn conflict_copies_are_the_same_whichever_copies_meet_first() {
+    let [a, b, c] = three_rivals();
+    let m = |x: &Document, y: &Document| merged(x, y).0;
+    let groupings = [
+        m(&m(&a, &b), &c),
+        m(&a, &m(&b, &c)),
+        m(&m(&c, &a), &b),
+        m(&m(&b, &c), &a),
+    ];
+    for other in &groupings[1..] {
+        assert_eq!(&groupings[0], other);
+    }
+    let out = &groupings[0];
+    let id = &a.accounts[0].id;
+    let main = out.accounts.iter().find(|x| &x.id == id).unwrap();
+    assert_eq!(
+        main.secret,
+        Secret::from_base32("KRUGKIDROVUWG2ZA").unwrap()
+    );
+    let copies: Vec<&Account> = out
+        .accounts
+        .iter()
+        .filter(|x| x.conflict_of.as_ref() == Some(id))
+        .collect();
+    assert_eq!(copies.len(), 2);
+    let mut secrets: Vec<String> = copies.iter().map(|x| fingerprint(&x.secret)).collect();
+    secrets.sort();
+    let mut want = [S2, S3].map(|s| fingerprint(&Secret::from_base32(s).unwrap()));
+    want.sort();
+    assert_eq!(secrets, want);
+    for copy in copies {
+        // Every field but the secret is the account's, with every copy's edits.
+        assert_eq!(
+            (copy.issuer.as_str(), copy.name.as_str()),
+            ("GitHub", "carol")
+        );
+        assert_eq!(copy.note, "from a");
+        assert_eq!(copy.tags, ["work", CONFLICT_TAG]);
+        assert_eq!(copy.position, main.position);
+        assert_eq!(copy.changed.note, 0, "followed, not its own");
+    }
+}
+
+#[test]
+fn a_conflict_copy_follows_its_account_until_changed_itself() {
+    let [a, b, _] = three_rivals();
+    let ab = merged(&a, &b).0;
+    let id = ab
+        .accounts
+        .iter()
+        .find(|x| x.conflict_of.is_some())
+        .unwrap()
+        .id
+        .clone();
+    let copy = |d: &Document| d.accounts.iter().find(|x| x.id == id).unwrap().clone();
+    // The account renamed: the copy too, when stamped, and merging that changes nothing.
+    let renamed = edited(&ab, 500, |d| {
+        let main = d
+            .accounts
+            .iter_mut()
+            .find(|x| x.conflict_of.is_none() && x.issuer == "GitHub");
+        main.unwrap().issuer = "GitHub.com".into();
+    });
+    assert_eq!(copy(&renamed).issuer, "GitHub.com");
+    let (again, report) = merged(&renamed, &renamed);
+    assert_eq!(again, renamed);
+    assert!(!report.changed);
+    // The copy renamed itself keeps its name, here and in a merge with the others.
+    let own = edited(&renamed, 600, |d| {
+        d.accounts.iter_mut().find(|x| x.id == id).unwrap().issuer = "GitHub (old)".into();
+    });
+    assert_eq!(copy(&own).issuer, "GitHub (old)");
+    assert_eq!(copy(&own).changed.issuer, 600);
+    let later = edited(&renamed, 700, |d| {
+        let main = d
+            .accounts
+            .iter_mut()
+            .find(|x| x.conflict_of.is_none() && x.issuer == "GitHub.com");
+        main.unwrap().issuer = "GitHub Inc".into();
+    });
+    let (out, _) = merged(&own, &later);
+    assert_eq!(copy(&out).issuer, "GitHub (old)");
+    assert_eq!(out, merged(&later, &own).0);
+}
+
+#[test]
+fn removing_the_account_and_keeping_its_conflict_copy_keeps_the_copy() {
+    let [a, b, _] = three_rivals();
+    let ab = merged(&a, &b).0;
+    let main = ab
+        .accounts
+        .iter()
+        .find(|x| x.id == a.accounts[0].id)
+        .unwrap()
+        .clone();
+    let copy = ab
+        .accounts
+        .iter()
+        .find(|x| x.conflict_of.is_some())
+        .unwrap()
+        .clone();
+    assert_eq!(copy.secret, Secret::from_base32(S2).unwrap());
+    // B's secret turned out wrong: the account goes, the copy with A's stays.
+    let kept = edited(&ab, 500, |d| d.accounts.retain(|x| x.id != main.id));
+    for other in [&a, &b, &ab] {
+        let (out, _) = merged(&kept, other);
+        assert_eq!(out, merged(other, &kept).0);
+        let ids: Vec<&AccountId> = out.accounts.iter().map(|x| &x.id).collect();
+        assert!(ids.contains(&&copy.id), "the copy kept went too");
+        assert!(!ids.contains(&&main.id), "the account removed came back");
+    }
+}
