@@ -200,6 +200,9 @@ fn a_running_keyfob_cannot_be_dumped_or_traced() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("dumpable: false"), "{text}");
     assert!(text.contains("Max core file size 0 0"), "{text}");
+    // The relocated read-only data (GOT, vtables) cannot be written, in every
+    // build: the loader's doing when dynamically linked, keyfob's when static.
+    assert!(text.contains("relro: read-only"), "{text}");
 }
 
 #[cfg(target_os = "linux")]

@@ -167,6 +167,12 @@ fn harden_status() -> anyhow::Result<()> {
         dumpable.map_or_else(|| "unknown".to_string(), |d| d.to_string())
     );
     println!("{}", core.split_whitespace().collect::<Vec<_>>().join(" "));
+    let relro = match super::relro_read_only() {
+        Some(true) => "read-only",
+        Some(false) => "writable",
+        None => "none",
+    };
+    println!("relro: {relro}");
     Ok(())
 }
 

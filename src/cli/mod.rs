@@ -186,9 +186,13 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 /// copy decrypted secrets out of memory: on Linux the process is made non-dumpable
 /// (which also denies ptrace and `/proc/PID/mem` to other processes of the same
 /// user); on macOS it asks the kernel to deny ptrace (`PT_DENY_ATTACH`); on every
-/// Unix the core file size limit is set to 0.
+/// Unix the core file size limit is set to 0. A static musl build (the portable
+/// binary) also makes its relocated read-only data read-only, as the dynamic
+/// loader does for every other build ([`protect_relro`]).
 #[allow(unsafe_code)]
 pub fn harden_process() {
+    #[cfg(all(target_os = "linux", target_env = "musl"))]
+    protect_relro();
     #[cfg(target_os = "linux")]
     {
         // SAFETY: prctl(PR_SET_DUMPABLE, 0) only changes this process's dumpable flag.
@@ -216,6 +220,113 @@ pub fn harden_process() {
     }
 }
 
+/// The program's RELRO region (`PT_GNU_RELRO`: the global offset table, vtables
+/// and other data written once while relocating), in whole pages as the dynamic
+/// loader protects it: from the page holding its start to the page boundary at or
+/// below its end. `None` without one (or on another system).
+#[allow(unsafe_code)]
+pub fn relro_pages() -> Option<std::ops::Range<usize>> {
+    #[cfg(target_os = "linux")]
+    {
+        /// Called for each loaded object, the program first: records its region
+        /// and stops the walk.
+        unsafe extern "C" fn program(
+            info: *mut libc::dl_phdr_info,
+            _size: libc::size_t,
+            data: *mut libc::c_void,
+        ) -> libc::c_int {
+            // SAFETY: dl_iterate_phdr passes a valid `info` for the duration of
+            // the call and `data` is the `Option` below, borrowed by nothing else.
+            let (info, found) =
+                unsafe { (&*info, &mut *data.cast::<Option<std::ops::Range<usize>>>()) };
+            if info.dlpi_phdr.is_null() {
+                return 1;
+            }
+            // SAFETY: `dlpi_phdr` points at `dlpi_phnum` program headers of the
+            // object, which stay mapped while it is loaded.
+            let headers =
+                unsafe { std::slice::from_raw_parts(info.dlpi_phdr, usize::from(info.dlpi_phnum)) };
+            *found = headers
+                .iter()
+                .find(|header| header.p_type == libc::PT_GNU_RELRO)
+                .and_then(|header| {
+                    let start =
+                        usize::try_from(info.dlpi_addr.checked_add(header.p_vaddr)?).ok()?;
+                    let end = start.checked_add(usize::try_from(header.p_memsz).ok()?)?;
+                    Some(start..end)
+                });
+            1
+        }
+        let mut found: Option<std::ops::Range<usize>> = None;
+        // SAFETY: the callback only reads what dl_iterate_phdr hands it and writes
+        // `found`, which outlives the call.
+        unsafe {
+            libc::dl_iterate_phdr(Some(program), (&raw mut found).cast());
+        }
+        // SAFETY: sysconf takes no pointers.
+        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).ok()?;
+        if !page.is_power_of_two() {
+            return None;
+        }
+        found
+            .map(|region| (region.start & !(page - 1))..(region.end & !(page - 1)))
+            .filter(|pages| !pages.is_empty())
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
+/// Makes the RELRO region read-only. A dynamically linked program has this done
+/// by the loader once it has relocated it; musl's start-up code for a static
+/// executable relocates it but leaves it writable, so that build does it here,
+/// before anything reads outside input.
+#[cfg(all(target_os = "linux", target_env = "musl"))]
+#[allow(unsafe_code)]
+fn protect_relro() {
+    if let Some(pages) = relro_pages() {
+        // SAFETY: the range is whole pages of this program's own RELRO segment,
+        // which nothing writes once relocation is done.
+        unsafe {
+            libc::mprotect(
+                pages.start as *mut libc::c_void,
+                pages.len(),
+                libc::PROT_READ,
+            );
+        }
+    }
+}
+
+/// Whether the RELRO region is read-only, from `/proc/self/maps` (Linux), for
+/// `keyfob debug harden-status`: `None` without a region or a map to read.
+pub fn relro_read_only() -> Option<bool> {
+    let pages = relro_pages()?;
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    // Every mapping the region overlaps must be without write permission.
+    let mut seen = false;
+    for line in maps.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        let Some((from, to)) = range.split_once('-') else {
+            continue;
+        };
+        let (Ok(from), Ok(to)) = (
+            usize::from_str_radix(from, 16),
+            usize::from_str_radix(to, 16),
+        ) else {
+            continue;
+        };
+        if from < pages.end && pages.start < to {
+            seen = true;
+            if perms.as_bytes().get(1) != Some(&b'-') {
+                return Some(false);
+            }
+        }
+    }
+    seen.then_some(true)
+}
+
 /// Whether this process is dumpable (Linux), for `keyfob debug harden-status`.
 #[allow(unsafe_code)]
 pub fn dumpable() -> Option<bool> {
@@ -228,4 +339,27 @@ pub fn dumpable() -> Option<bool> {
         }
     }
     None
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod relro_tests {
+    /// `mprotect` of the test program's own RELRO pages.
+    #[allow(unsafe_code)]
+    fn protect(pages: &std::ops::Range<usize>, prot: libc::c_int) {
+        // SAFETY: whole pages of this program's RELRO segment; while they are
+        // writable nothing writes them (the data is only read).
+        let done = unsafe { libc::mprotect(pages.start as *mut libc::c_void, pages.len(), prot) };
+        assert_eq!(done, 0, "{}", std::io::Error::last_os_error());
+    }
+
+    #[test]
+    fn the_relro_check_tells_read_only_from_writable() {
+        let pages = super::relro_pages().expect("a position-independent program has RELRO");
+        assert_eq!(pages.start % 4096, 0);
+        protect(&pages, libc::PROT_READ | libc::PROT_WRITE);
+        let writable = super::relro_read_only();
+        protect(&pages, libc::PROT_READ);
+        assert_eq!(writable, Some(false));
+        assert_eq!(super::relro_read_only(), Some(true));
+    }
 }
