@@ -205,6 +205,41 @@ fn age_backups_to_a_passphrase_or_recipients_restore_exactly() {
         .success();
     let armored = std::fs::read_to_string(env.path("backup.age.txt")).unwrap();
     assert!(armored.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
+    // Without an identity, or with a password, it says an identity is needed
+    // (never asking for a password it cannot use), and changes nothing.
+    let before = std::fs::read(other.path("vault.age")).unwrap();
+    for command in ["import", "verify"] {
+        other
+            .cmd()
+            .arg(command)
+            .arg(env.path("backup.age.txt"))
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains("encrypted to age recipients"))
+            .stderr(predicate::str::contains("--source-identity PATH"));
+        other
+            .cmd()
+            .arg(command)
+            .arg(env.path("backup.age.txt"))
+            .arg("--source-passphrase-file")
+            .arg(env.path("backup-pass"))
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains("encrypted to age recipients"));
+        // An identity that is not one of the recipients.
+        other
+            .cmd()
+            .arg(command)
+            .arg(env.path("backup.age.txt"))
+            .arg("--source-identity")
+            .arg(env.path("id.txt"))
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(
+                "not one of the backup's recipients",
+            ));
+    }
+    assert_eq!(std::fs::read(other.path("vault.age")).unwrap(), before);
     other
         .cmd()
         .arg("import")
@@ -272,7 +307,10 @@ fn uris_aegis_and_google_exports_import_back() {
         .stderr(predicate::str::contains(
             "not exported: Ümläut Bank (élodie)",
         ))
-        .stderr(predicate::str::contains("1 QR code for 4 accounts"));
+        .stderr(predicate::str::contains("1 QR code for 4 accounts"))
+        .stderr(predicate::str::contains(
+            "(the images hold your secrets in plain text; delete them once scanned).",
+        ));
     assert_eq!(
         files_in(&env.path("google")),
         BTreeSet::from(["keyfob-google-1-of-1.png".to_string()])

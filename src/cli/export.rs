@@ -142,11 +142,12 @@ pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
             format.plaintext_warning().unwrap_or_default()
         ),
         (_, Bytes::Images(images)) => eprintln!(
-            "Wrote {} QR code{} for {} to '{}'. In the phone app choose \"Import\"/\"Transfer accounts\" and scan them in order.",
+            "Wrote {} QR code{} for {} to '{}'. In the phone app choose \"Import\"/\"Transfer accounts\" and scan them in order ({}).",
             images.len(),
             if images.len() == 1 { "" } else { "s" },
             count(made.exported.len()),
-            args.out.display()
+            args.out.display(),
+            format.plaintext_warning().unwrap_or_default()
         ),
         _ => {}
     }

@@ -172,6 +172,10 @@ pub(super) fn hint(error: &InputError, from_file: bool) -> &'static str {
         " (install poppler-utils, e.g. 'apt install poppler-utils', or use a scan or photo of the printout)"
     } else if error.needs_password() {
         " (pass it with --source-passphrase-file PATH, or run keyfob in a terminal to be asked)"
+    } else if matches!(error, InputError::BackupIdentityRequired) {
+        " (pass the identity file of one of its recipients with --source-identity PATH)"
+    } else if error.needs_identity() {
+        " (the identity given is not one of the backup's recipients)"
     } else if wrong && from_file {
         " (check the first line of the --source-passphrase-file)"
     } else if !from_file

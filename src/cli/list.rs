@@ -7,7 +7,7 @@ use keyfob::agent::{AccountSummary, Request, Response};
 use keyfob::text::{escape, escape_path};
 use keyfob::vault::Vault;
 
-use keyfob::vault::backups::BackupLog;
+use keyfob::vault::backups::{Advice, BackupLog};
 use keyfob::vault::location::Source;
 
 use super::context::{Context, now};
@@ -25,7 +25,7 @@ pub struct ListArgs {
 pub fn listing(vault: &Vault) -> (Vec<AccountSummary>, Option<String>) {
     let accounts = vault.accounts();
     let summaries = accounts.iter().map(AccountSummary::from_account).collect();
-    let reminder = BackupLog::load(vault.path()).reminder(accounts, now());
+    let reminder = BackupLog::load(vault.path()).reminder(accounts, now(), &Advice::COMMANDS);
     (summaries, reminder)
 }
 

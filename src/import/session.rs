@@ -98,9 +98,12 @@ pub enum InputError {
     /// The message includes the vault error, so it is not also the source (it would print twice).
     #[error("keyfob backup: {0}")]
     Backup(vault::VaultError),
-    /// A keyfob backup needs a passphrase or identity.
+    /// A keyfob backup encrypted to a passphrase needs it.
     #[error("the keyfob backup is encrypted: a passphrase is needed")]
     BackupPasswordRequired,
+    /// A keyfob backup encrypted to age recipients needs the identity of one of them.
+    #[error("the keyfob backup is encrypted to age recipients: the identity file of one is needed")]
+    BackupIdentityRequired,
     /// Opening or reading the file failed, or it is larger than [`MAX_INPUT_LEN`].
     #[error(transparent)]
     Read(#[from] ReadError),
@@ -133,6 +136,16 @@ impl InputError {
         matches!(
             self,
             InputError::Import(ImportError::PasswordRequired) | InputError::BackupPasswordRequired
+        )
+    }
+
+    /// True when calling again with an age identity could succeed: a keyfob
+    /// backup encrypted to recipients, given none or one that does not open it.
+    pub fn needs_identity(&self) -> bool {
+        matches!(
+            self,
+            InputError::BackupIdentityRequired
+                | InputError::Backup(vault::VaultError::WrongIdentity)
         )
     }
 
@@ -386,9 +399,16 @@ fn read_backup(bytes: &[u8], credentials: &Credentials) -> Result<Outcome, Input
                 .map_err(|_| InputError::Backup(vault::VaultError::WrongPassphrase))?;
             Key::passphrase(secrecy::SecretString::from(text.to_string()))
         }
+        (None, None) if vault::crypto::is_passphrase_encrypted(bytes) == Some(false) => {
+            return Err(InputError::BackupIdentityRequired);
+        }
         (None, None) => return Err(InputError::BackupPasswordRequired),
     };
-    let plaintext = vault::crypto::decrypt(bytes, &key).map_err(InputError::Backup)?;
+    let plaintext = vault::crypto::decrypt(bytes, &key).map_err(|error| match error {
+        // A password given for a backup that is not encrypted to one.
+        vault::VaultError::NeedsIdentity => InputError::BackupIdentityRequired,
+        other => InputError::Backup(other),
+    })?;
     let document = vault::Document::from_json(&plaintext).map_err(InputError::Backup)?;
     Ok(Outcome {
         kind: InputKind::KeyfobBackup,

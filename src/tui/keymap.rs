@@ -539,6 +539,15 @@ impl Binding {
     }
 }
 
+/// The keys of `command` in `context`, as the help names them (`Ctrl-P`), for
+/// text that tells the user what to press; `None` when nothing there does it.
+pub fn keys_for(command: Cmd, context: Context) -> Option<String> {
+    BINDINGS
+        .iter()
+        .find(|b| b.applies(context) && matches!(b.does, Does::Cmd(c) if c == command))
+        .map(Binding::label)
+}
+
 /// The rows of the help overlay in `context`: keys and what they do. A row
 /// whose every key an earlier row already takes here is left out (it does
 /// nothing in this context).

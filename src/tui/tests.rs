@@ -13,7 +13,7 @@ use super::clipboard::{Clipboard, Fake};
 use super::keymap::Cmd;
 use super::keymap::action_for;
 use super::popup::Popup;
-use super::worker::Job;
+use super::worker::{Job, SourceKeys};
 
 /// 2027-01-15T08:00:10Z: 20 s left in a 30 s period.
 const NOW: i64 = 1_800_000_010;
@@ -882,13 +882,17 @@ fn backups_keys_start_the_library_jobs() {
     );
     type_text(&mut app, "scan-1.png 'my scans/2.png'");
     match press(&mut app, &[key(KeyCode::Enter)]).as_slice() {
-        [Effect::Job(Job::Verify(paths, None))] => assert_eq!(
-            paths,
-            &[
-                std::path::PathBuf::from("scan-1.png"),
-                "my scans/2.png".into()
-            ]
-        ),
+        [Effect::Job(Job::Verify(paths, keys))]
+            if keys.password.is_none() && keys.identity.is_none() =>
+        {
+            assert_eq!(
+                paths,
+                &[
+                    std::path::PathBuf::from("scan-1.png"),
+                    "my scans/2.png".into()
+                ]
+            )
+        }
         other => panic!("unexpected effects {}", other.len()),
     }
     update(
@@ -896,6 +900,7 @@ fn backups_keys_start_the_library_jobs() {
         Action::Worker(WorkerEvent::Verified(Err(super::worker::VerifyFailed {
             message: "could not read 'backup.age'".into(),
             needs_password: true,
+            needs_identity: false,
         }))),
     );
     let screen = draw(&app, 80, 24);
@@ -905,7 +910,37 @@ fn backups_keys_start_the_library_jobs() {
     );
     type_text(&mut app, "sesame");
     match press(&mut app, &[key(KeyCode::Enter)]).as_slice() {
-        [Effect::Job(Job::Verify(_, Some(password)))] => assert_eq!(password.as_slice(), b"sesame"),
+        [Effect::Job(Job::Verify(_, keys))] => {
+            assert_eq!(
+                keys.password.as_deref().map(Vec::as_slice),
+                Some(&b"sesame"[..])
+            );
+        }
+        other => panic!("unexpected effects {}", other.len()),
+    }
+    // A backup to age recipients: the identity field takes the path.
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::Verified(Err(super::worker::VerifyFailed {
+            message: "the keyfob backup is encrypted to age recipients".into(),
+            needs_password: false,
+            needs_identity: true,
+        }))),
+    );
+    let screen = draw(&app, 100, 30);
+    assert!(
+        screen.contains("type the path of the identity file, then Enter"),
+        "{screen}"
+    );
+    assert!(screen.contains("Identity:"), "{screen}");
+    type_text(&mut app, "keys/backup-id.txt");
+    match press(&mut app, &[key(KeyCode::Enter)]).as_slice() {
+        [Effect::Job(Job::Verify(_, keys))] => {
+            assert_eq!(
+                keys.identity.as_deref(),
+                Some(std::path::Path::new("keys/backup-id.txt"))
+            );
+        }
         other => panic!("unexpected effects {}", other.len()),
     }
 }
@@ -955,14 +990,236 @@ fn fixture_path(name: &str) -> std::path::PathBuf {
 
 /// The preview the worker would send for `paths` against the app's accounts.
 fn preview_of(app: &App, paths: &[std::path::PathBuf], password: Option<&[u8]>) -> WorkerEvent {
-    use keyfob::import::session::{Credentials, NoCallbacks, Preview};
-    let mut credentials = Credentials {
+    let credentials = keyfob::import::session::Credentials {
         password: password.map(|p| zeroize::Zeroizing::new(p.to_vec())),
         identity: None,
     };
+    preview_with(app, paths, credentials)
+}
+
+/// The preview the worker would send for `paths`, opened with `credentials`.
+fn preview_with(
+    app: &App,
+    paths: &[std::path::PathBuf],
+    mut credentials: keyfob::import::session::Credentials,
+) -> WorkerEvent {
+    use keyfob::import::session::{NoCallbacks, Preview};
     let mut preview = Preview::read(paths, None, &mut credentials, NOW, &mut NoCallbacks).unwrap();
     preview.dedupe(&app.accounts);
     WorkerEvent::Previewed(Ok(Box::new(preview)))
+}
+
+/// A keyfob backup of one new account encrypted to a fresh age identity, in
+/// `dir`.
+struct RecipientBackup {
+    path: std::path::PathBuf,
+    identity: keyfob::vault::Key,
+    identity_text: zeroize::Zeroizing<String>,
+    account: Account,
+}
+
+fn backup_to_a_recipient(dir: &std::path::Path) -> RecipientBackup {
+    use keyfob::export::{ExportFormat, ExportOptions, Output};
+    use keyfob::vault::crypto::{BackupTarget, parse_recipient};
+    let (identity, identity_text) = keyfob::vault::Key::generate_identity("2026-12-07T00:00:00Z");
+    let recipients = identity
+        .recipients()
+        .iter()
+        .map(|r| parse_recipient(r).unwrap())
+        .collect();
+    let account = Account::new(
+        "Backup Bank",
+        "carol",
+        // Not the secret of any account of `unlocked()`, so not a duplicate there.
+        Secret::from_base32("KRSXG5CTMVRXEZLUKN2XAZLS").unwrap(),
+        Kind::DEFAULT_TOTP,
+        Algorithm::Sha1,
+        6,
+        NOW,
+    )
+    .unwrap();
+    let options = ExportOptions {
+        backup: Some(BackupTarget::Recipients(recipients)),
+        now: NOW,
+        ..ExportOptions::default()
+    };
+    let made =
+        keyfob::export::write(ExportFormat::Age, std::slice::from_ref(&account), &options).unwrap();
+    let Output::File(bytes) = &made.output else {
+        unreachable!("an age backup is one file")
+    };
+    let path = dir.join("backup.age");
+    std::fs::write(&path, bytes.as_slice()).unwrap();
+    RecipientBackup {
+        path,
+        identity,
+        identity_text,
+        account,
+    }
+}
+
+#[test]
+fn import_asks_for_the_identity_of_a_backup_to_recipients() {
+    let dir = tempfile::tempdir().unwrap();
+    let RecipientBackup {
+        path: backup,
+        identity,
+        ..
+    } = backup_to_a_recipient(dir.path());
+    let mut app = unlocked();
+    press(&mut app, &[ctrl('o')]);
+    type_text(&mut app, "backup.age");
+    press(&mut app, &[key(KeyCode::Enter)]);
+    let none = keyfob::import::session::Credentials::default();
+    let WorkerEvent::Previewed(Ok(mut preview)) =
+        preview_with(&app, std::slice::from_ref(&backup), none)
+    else {
+        unreachable!()
+    };
+    assert_eq!(preview.needing_identity().count(), 1);
+    assert_eq!(
+        preview.needing_password().count(),
+        0,
+        "no password is asked for"
+    );
+    preview.files[0].path = "backup.age".into();
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::Previewed(Ok(preview))),
+    );
+    let screen = draw(&app, 100, 30);
+    assert!(screen.contains("Identity:"), "{screen}");
+    assert!(!screen.contains("Password:"), "{screen}");
+    assert!(
+        screen.contains("encrypted to age recipients: type the path of one's identity file"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Enter reads it again with the identity."),
+        "{screen}"
+    );
+    type_text(&mut app, "keys/backup-id.txt");
+    let screen = draw(&app, 100, 30);
+    assert_no_secret(&screen);
+    insta::assert_snapshot!("import_identity", screen);
+    match press(&mut app, &[key(KeyCode::Enter)]).as_slice() {
+        [Effect::Job(Job::ImportPreview(paths, keys))] => {
+            assert_eq!(paths, &[std::path::PathBuf::from("backup.age")]);
+            assert!(keys.password.is_none());
+            assert_eq!(
+                keys.identity.as_deref(),
+                Some(std::path::Path::new("keys/backup-id.txt"))
+            );
+        }
+        other => panic!("unexpected effects {}", other.len()),
+    }
+    let with = keyfob::import::session::Credentials {
+        password: None,
+        identity: Some(identity),
+    };
+    let event = preview_with(&app, &[backup], with);
+    update(&mut app, Action::Worker(event));
+    let screen = draw(&app, 100, 30);
+    assert!(screen.contains("Enter adds 1 account."), "{screen}");
+    let before = app.accounts.len();
+    press(&mut app, &[key(KeyCode::Enter)]);
+    assert_eq!(app.accounts.len(), before + 1);
+    assert!(app.accounts.iter().any(|a| a.issuer == "Backup Bank"));
+}
+
+#[test]
+fn worker_opens_a_backup_to_recipients_only_with_one_of_their_identities() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = backup_to_a_recipient(dir.path());
+    let backup = made.path.clone();
+    let config = super::worker::WorkerConfig {
+        vault_path: dir.path().join("vault.age"),
+        lock_wait: std::time::Duration::ZERO,
+    };
+    let (jobs, job_rx) = mpsc::channel::<Job>();
+    let (event_tx, events) = mpsc::channel::<WorkerEvent>();
+    let worker = std::thread::spawn(move || super::worker::run(config, job_rx, event_tx, || NOW));
+    // The vault's own identity is not one of the backup's recipients.
+    let vault_identity = dir.path().join("vault-id.txt");
+    jobs.send(Job::CreateWithIdentity(vault_identity.clone()))
+        .unwrap();
+    jobs.send(Job::Save(vec![made.account.clone()])).unwrap();
+    let backup_identity = dir.path().join("backup-id.txt");
+    std::fs::write(&backup_identity, made.identity_text.as_bytes()).unwrap();
+    let with = |password: Option<&[u8]>, identity: Option<&std::path::Path>| SourceKeys {
+        password: password.map(|p| zeroize::Zeroizing::new(p.to_vec())),
+        identity: identity.map(std::path::Path::to_path_buf),
+    };
+    let attempts = [
+        with(None, None),
+        with(Some(b"a password"), None),
+        with(None, Some(&vault_identity)),
+        with(None, Some(&dir.path().join("missing-id.txt"))),
+        with(None, Some(&backup_identity)),
+    ];
+    for keys in attempts {
+        jobs.send(Job::Verify(vec![backup.clone()], keys)).unwrap();
+    }
+    jobs.send(Job::ImportPreview(vec![backup.clone()], with(None, None)))
+        .unwrap();
+    jobs.send(Job::ImportPreview(
+        vec![backup.clone()],
+        with(None, Some(&backup_identity)),
+    ))
+    .unwrap();
+    drop(jobs);
+    let events: Vec<WorkerEvent> = events.iter().collect();
+    worker.join().unwrap();
+
+    let verified: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            WorkerEvent::Verified(result) => Some(result),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(verified.len(), 5);
+    for (i, failed) in verified[..4].iter().enumerate() {
+        let failed = failed.as_ref().err().unwrap();
+        assert!(
+            failed.needs_identity && !failed.needs_password,
+            "attempt {i}: {}",
+            failed.message
+        );
+    }
+    let message = &verified[0].as_ref().err().unwrap().message;
+    assert!(message.contains("encrypted to age recipients"), "{message}");
+    let message = &verified[1].as_ref().err().unwrap().message;
+    assert!(
+        message.contains("encrypted to age recipients"),
+        "a password is no use: {message}"
+    );
+    let message = &verified[3].as_ref().err().unwrap().message;
+    assert!(message.starts_with("the identity file"), "{message}");
+    let good = verified[4].as_ref().unwrap();
+    assert!(
+        good.report.is_correct() && good.report.is_complete(),
+        "{}",
+        good.report
+    );
+    assert!(good.report.recorded);
+
+    let previews: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            WorkerEvent::Previewed(Ok(preview)) => Some(preview),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(previews.len(), 2);
+    assert_eq!(previews[0].needing_identity().count(), 1);
+    assert_eq!(previews[0].added(), 0);
+    assert_eq!(previews[1].needing_identity().count(), 0);
+    assert_eq!(
+        previews[1].duplicates(),
+        1,
+        "the vault holds Backup Bank already"
+    );
 }
 
 #[test]
@@ -979,7 +1236,9 @@ fn snapshot_import_preview_then_enter_adds_the_new_accounts() {
     type_text(&mut app, "aegis/plain.json missing.png");
     let effects = press(&mut app, &[key(KeyCode::Enter)]);
     match effects.as_slice() {
-        [Effect::Job(Job::ImportPreview(paths, None))] => {
+        [Effect::Job(Job::ImportPreview(paths, keys))]
+            if keys.password.is_none() && keys.identity.is_none() =>
+        {
             assert_eq!(
                 paths,
                 &[
@@ -1074,8 +1333,11 @@ fn import_asks_for_the_password_of_an_encrypted_source() {
     assert!(!screen.contains("test-password"), "{screen}");
     insta::assert_snapshot!("import_password", screen);
     match press(&mut app, &[key(KeyCode::Enter)]).as_slice() {
-        [Effect::Job(Job::ImportPreview(_, Some(password)))] => {
-            assert_eq!(password.as_slice(), b"test-password");
+        [Effect::Job(Job::ImportPreview(_, keys))] => {
+            assert_eq!(
+                keys.password.as_deref().map(Vec::as_slice),
+                Some(&b"test-password"[..])
+            );
         }
         other => panic!("unexpected effects {}", other.len()),
     }
@@ -1138,13 +1400,16 @@ fn worker_exports_imports_and_verifies_with_the_library() {
         backup.clone(),
     ))
     .unwrap();
-    jobs.send(Job::Verify(vec![backup.clone()], None)).unwrap();
-    let password = Some(zeroize::Zeroizing::new(b"sesame".to_vec()));
-    jobs.send(Job::Verify(vec![backup.clone()], password))
+    jobs.send(Job::Verify(vec![backup.clone()], SourceKeys::default()))
         .unwrap();
+    let keys = SourceKeys {
+        password: Some(zeroize::Zeroizing::new(b"sesame".to_vec())),
+        identity: None,
+    };
+    jobs.send(Job::Verify(vec![backup.clone()], keys)).unwrap();
     jobs.send(Job::ImportPreview(
         vec![fixture_path("aegis/plain.json"), backup],
-        None,
+        SourceKeys::default(),
     ))
     .unwrap();
     jobs.send(Job::BackupStatus).unwrap();

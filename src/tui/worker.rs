@@ -14,12 +14,14 @@ use keyfob::account::Field;
 use keyfob::export::{self, ExportError, ExportFormat, ExportOptions};
 use keyfob::import::session::{self, Callbacks, Credentials, Preview};
 use keyfob::text::with_causes;
-use keyfob::vault::backups::{self, BackupLog, BackupStatus};
+use keyfob::vault::backups::{self, Advice, BackupLog, BackupStatus};
 use keyfob::vault::paths::PathError;
 use keyfob::vault::{Key, Vault, VaultError, store};
 use keyfob::verify::{self, Report, VerifyError};
 use keyfob::{Account, AccountId};
 use zeroize::Zeroizing;
+
+use super::keymap::{self, Cmd, Context};
 
 /// A job for the worker.
 pub enum Job {
@@ -39,10 +41,10 @@ pub enum Job {
     /// Export these accounts in this format to this path (a directory for Google QR codes).
     Export(ExportFormat, Vec<Account>, Box<ExportOptions>, PathBuf),
     /// Read these paths for an import and sort them against the vault, the
-    /// password (if given) opening encrypted ones.
-    ImportPreview(Vec<PathBuf>, Option<Zeroizing<Vec<u8>>>),
+    /// keys (if given) opening encrypted ones.
+    ImportPreview(Vec<PathBuf>, SourceKeys),
     /// Check the backup at these paths against the vault and record it.
-    Verify(Vec<PathBuf>, Option<Zeroizing<Vec<u8>>>),
+    Verify(Vec<PathBuf>, SourceKeys),
     /// Read the backup status from the log.
     BackupStatus,
     /// Forget the vault.
@@ -65,6 +67,26 @@ impl std::fmt::Debug for Job {
             Job::BackupStatus => "BackupStatus",
             Job::Lock => "Lock",
         })
+    }
+}
+
+/// What opens encrypted sources, as the user typed it: a password (another
+/// app's export, a keyfob passphrase backup) and the path of an age identity
+/// file (a keyfob backup encrypted to recipients), read on the worker.
+#[derive(Default)]
+pub struct SourceKeys {
+    /// The password, if one was typed.
+    pub password: Option<Zeroizing<Vec<u8>>>,
+    /// The identity file, if one was named.
+    pub identity: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for SourceKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceKeys")
+            .field("password", &self.password.as_ref().map(|_| "[REDACTED]"))
+            .field("identity", &self.identity)
+            .finish()
     }
 }
 
@@ -130,6 +152,9 @@ pub struct VerifyFailed {
     pub message: String,
     /// The backup is encrypted and the password was missing or wrong.
     pub needs_password: bool,
+    /// The backup is encrypted to age recipients and the identity was missing
+    /// or not one of them.
+    pub needs_identity: bool,
 }
 
 impl WorkerEvent {
@@ -225,22 +250,23 @@ pub fn run(
                 &out,
                 now(),
             )),
-            Job::ImportPreview(paths, password) => match vault.as_ref() {
+            Job::ImportPreview(paths, keys) => match vault.as_ref() {
                 None => WorkerEvent::Previewed(Err(LOCKED.into())),
                 Some(v) => {
                     let mut progress = Progress(&events);
-                    let result = preview(&paths, password, v.accounts(), now(), &mut progress);
+                    let result = preview(&paths, keys, v.accounts(), now(), &mut progress);
                     WorkerEvent::Previewed(result.map(Box::new))
                 }
             },
-            Job::Verify(paths, password) => match vault.as_ref() {
+            Job::Verify(paths, keys) => match vault.as_ref() {
                 None => WorkerEvent::Verified(Err(VerifyFailed {
                     message: LOCKED.into(),
                     needs_password: false,
+                    needs_identity: false,
                 })),
                 Some(v) => {
                     let mut progress = Progress(&events);
-                    let result = check(v, &paths, password, now(), &mut progress);
+                    let result = check(v, &paths, keys, now(), &mut progress);
                     WorkerEvent::Verified(result.map(Box::new))
                 }
             },
@@ -280,7 +306,17 @@ fn reminder(vault: &Vault, now: i64) -> Option<String> {
             )
         })
         .collect();
-    parts.extend(BackupLog::load(vault.path()).reminder(vault.accounts(), now));
+    let key = keymap::keys_for(Cmd::Backups, Context::List)
+        .unwrap_or_else(|| "the backups screen".into());
+    let first = format!("make one with {key} (a paper sheet or an age backup) and verify it there");
+    let again = format!("make a new one with {key}");
+    let recheck = format!("verify it or make a new one with {key}");
+    let advice = Advice {
+        first: &first,
+        again: &again,
+        recheck: &recheck,
+    };
+    parts.extend(BackupLog::load(vault.path()).reminder(vault.accounts(), now, &advice));
     (!parts.is_empty()).then(|| parts.join("; "))
 }
 
@@ -434,11 +470,23 @@ impl Callbacks for Progress<'_> {
     }
 }
 
-fn credentials(password: Option<Zeroizing<Vec<u8>>>) -> Credentials {
-    Credentials {
-        password,
-        identity: None,
-    }
+/// The credentials `keys` stand for, reading the identity file if one is
+/// named; the error says which file could not be used.
+fn credentials(keys: SourceKeys) -> Result<Credentials, String> {
+    let identity = match &keys.identity {
+        Some(path) => Some(Key::from_identity_file(path).map_err(|error| {
+            format!(
+                "the identity file '{}': {}",
+                keyfob::text::escape_path(path),
+                with_causes(&error)
+            )
+        })?),
+        None => None,
+    };
+    Ok(Credentials {
+        password: keys.password,
+        identity,
+    })
 }
 
 /// Writes an export, saves it at `out` (never over an existing file) and records it.
@@ -502,12 +550,12 @@ fn export_error(error: &ExportError) -> String {
 /// Reads an import and sorts it against the vault's accounts.
 fn preview(
     paths: &[PathBuf],
-    password: Option<Zeroizing<Vec<u8>>>,
+    keys: SourceKeys,
     accounts: &[Account],
     now: i64,
     progress: &mut Progress<'_>,
 ) -> Result<Preview, String> {
-    let mut credentials = credentials(password);
+    let mut credentials = credentials(keys)?;
     let mut preview =
         Preview::read(paths, None, &mut credentials, now, progress).map_err(|e| with_causes(&e))?;
     preview.dedupe(accounts);
@@ -518,19 +566,27 @@ fn preview(
 fn check(
     vault: &Vault,
     paths: &[PathBuf],
-    password: Option<Zeroizing<Vec<u8>>>,
+    keys: SourceKeys,
     now: i64,
     progress: &mut Progress<'_>,
 ) -> Result<Verified, VerifyFailed> {
-    let mut credentials = credentials(password);
+    let mut credentials = credentials(keys).map_err(|message| VerifyFailed {
+        message,
+        needs_password: false,
+        needs_identity: true,
+    })?;
     let found = verify::read(paths, &mut credentials, now, progress).map_err(|error| {
-        let needs_password = matches!(
-            &error,
-            VerifyError::Input { source, .. } if source.needs_password() || source.is_wrong_password()
-        );
+        let (needs_password, needs_identity) = match &error {
+            VerifyError::Input { source, .. } => (
+                source.needs_password() || source.is_wrong_password(),
+                source.needs_identity(),
+            ),
+            _ => (false, false),
+        };
         VerifyFailed {
             message: with_causes(&error),
             needs_password,
+            needs_identity,
         }
     })?;
     let report = found.check(vault.path(), vault.accounts(), now);
@@ -601,6 +657,21 @@ mod tests {
             0,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn the_backup_reminder_names_the_uis_key_not_a_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = Key::generate_identity("2026-12-07T00:00:00Z").0;
+        let mut vault = Vault::create(&dir.path().join("vault.age"), key, 0).unwrap();
+        vault.accounts_mut().push(totp("GitHub"));
+        vault.save().unwrap();
+        let text = reminder(&vault, 0).unwrap();
+        assert!(
+            text.starts_with("no verified backup yet: make one with Ctrl-P"),
+            "{text}"
+        );
+        assert!(!text.contains("keyfob "), "{text}");
     }
 
     #[test]

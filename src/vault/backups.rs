@@ -207,30 +207,51 @@ impl BackupLog {
     }
 
     /// A reminder to show, if the vault's accounts are not safely backed up
-    /// (see [`BackupStatus::needs_backup`]).
-    pub fn reminder(&self, accounts: &[Account], now: i64) -> Option<String> {
+    /// (see [`BackupStatus::needs_backup`]), ending with what to do in the
+    /// words of the front end showing it.
+    pub fn reminder(&self, accounts: &[Account], now: i64, advice: &Advice) -> Option<String> {
         let status = self.status(accounts, now);
         if !status.needs_backup() {
             return None;
         }
         let Some(last) = &status.last_verified else {
-            return Some(
-                "no verified backup yet: print a sheet with 'keyfob export --format paper' and check it with 'keyfob verify'"
-                    .to_string(),
-            );
+            return Some(format!("no verified backup yet: {}", advice.first));
         };
         let days = last.age_days;
         match (status.is_stale(), status.uncovered.len()) {
             (_, n) if n > 0 => Some(format!(
-                "{n} account{} not in your last verified backup ({days} days old): make a new one with 'keyfob export'",
-                if n == 1 { " is" } else { "s are" }
+                "{n} account{} not in your last verified backup ({days} days old): {}",
+                if n == 1 { " is" } else { "s are" },
+                advice.again
             )),
             (true, _) => Some(format!(
-                "your last verified backup is {days} days old: check it with 'keyfob verify' or make a new one"
+                "your last verified backup is {days} days old: {}",
+                advice.recheck
             )),
             _ => None,
         }
     }
+}
+
+/// How a front end says what a backup reminder asks for: the command line
+/// names commands ([`Advice::COMMANDS`]), the terminal UI its keys.
+#[derive(Debug, Clone, Copy)]
+pub struct Advice<'a> {
+    /// With no verified backup at all: how to make one and check it.
+    pub first: &'a str,
+    /// With accounts missing from the last verified one: how to make a new one.
+    pub again: &'a str,
+    /// With the last verified one old: how to check it or make a new one.
+    pub recheck: &'a str,
+}
+
+impl Advice<'static> {
+    /// The command line's words.
+    pub const COMMANDS: Advice<'static> = Advice {
+        first: "print a sheet with 'keyfob export --format paper' and check it with 'keyfob verify'",
+        again: "make a new one with 'keyfob export'",
+        recheck: "check it with 'keyfob verify' or make a new one",
+    };
 }
 
 #[cfg(test)]
@@ -257,9 +278,9 @@ mod tests {
         let day = 86_400;
         let accounts = vec![account("a"), account("b")];
         let mut log = BackupLog::default();
-        assert!(log.reminder(&[], 0).is_none());
+        assert!(log.reminder(&[], 0, &Advice::COMMANDS).is_none());
         assert!(
-            log.reminder(&accounts, 0)
+            log.reminder(&accounts, 0, &Advice::COMMANDS)
                 .unwrap()
                 .contains("no verified backup")
         );
@@ -271,22 +292,25 @@ mod tests {
             fingerprint: String::new(),
         });
         assert!(
-            log.reminder(&accounts, 0)
+            log.reminder(&accounts, 0, &Advice::COMMANDS)
                 .unwrap()
                 .contains("no verified backup"),
             "unverified sheets do not count"
         );
         log.records[0].verified = Some(day);
-        assert!(log.reminder(&accounts, 10 * day).is_none());
         assert!(
-            log.reminder(&accounts, 92 * day)
+            log.reminder(&accounts, 10 * day, &Advice::COMMANDS)
+                .is_none()
+        );
+        assert!(
+            log.reminder(&accounts, 92 * day, &Advice::COMMANDS)
                 .unwrap()
                 .contains("91 days old")
         );
         let mut more = accounts.clone();
         more.push(account("c"));
         assert!(
-            log.reminder(&more, 2 * day)
+            log.reminder(&more, 2 * day, &Advice::COMMANDS)
                 .unwrap()
                 .starts_with("1 account is not in your last verified backup")
         );

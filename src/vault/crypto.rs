@@ -212,6 +212,19 @@ pub fn decrypt(ciphertext: &[u8], key: &Key) -> Result<Zeroizing<Vec<u8>>, Vault
     Ok(plaintext)
 }
 
+/// Whether an age file (binary or armored) is encrypted to a passphrase
+/// (`Some(true)`) or to recipients (`Some(false)`), from its header alone;
+/// `None` when it is not a readable age file.
+pub fn is_passphrase_encrypted(ciphertext: &[u8]) -> Option<bool> {
+    if !looks_like_age(ciphertext) {
+        return None;
+    }
+    let reader = age::armor::ArmoredReader::new(ciphertext);
+    age::Decryptor::new_buffered(reader)
+        .ok()
+        .map(|decryptor| decryptor.is_scrypt())
+}
+
 /// Cheap check for the binary or armored age header.
 pub fn looks_like_age(bytes: &[u8]) -> bool {
     bytes.starts_with(b"age-encryption.org/v1\n")

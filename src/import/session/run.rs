@@ -214,6 +214,14 @@ impl Preview {
         })
     }
 
+    /// The files that an age identity could open (keyfob backups encrypted to
+    /// recipients, given none or one that does not open them).
+    pub fn needing_identity(&self) -> impl Iterator<Item = &FileReport> {
+        self.files
+            .iter()
+            .filter(|f| f.result.as_ref().err().is_some_and(|e| e.needs_identity()))
+    }
+
     /// The QR codes of multi-part Google exports that were not read.
     pub fn missing_batches(&self) -> Vec<MissingBatches> {
         let batches: Vec<_> = self

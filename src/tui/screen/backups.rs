@@ -20,7 +20,7 @@ use crate::tui::input::TextInput;
 use crate::tui::keymap::{Cmd, Context};
 use crate::tui::paths;
 use crate::tui::view::{Theme, input_line, render_form_screen, value_line};
-use crate::tui::worker::WorkerEvent;
+use crate::tui::worker::{SourceKeys, WorkerEvent};
 
 /// What the screen does on Enter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +101,8 @@ pub enum Row {
     Repeat,
     /// `age1…` recipients.
     Recipients,
+    /// The identity file opening a backup checked that is encrypted to recipients.
+    Identity,
     /// ASCII armor or binary.
     Armor,
 }
@@ -109,7 +111,7 @@ impl Row {
     fn is_text(self) -> bool {
         matches!(
             self,
-            Row::Path | Row::Passphrase | Row::Repeat | Row::Recipients
+            Row::Path | Row::Passphrase | Row::Repeat | Row::Recipients | Row::Identity
         )
     }
 }
@@ -132,6 +134,8 @@ pub struct BackupsScreen {
     pub repeat: TextInput,
     /// Recipients, space between them.
     pub recipients: TextInput,
+    /// The identity file of a backup checked that is encrypted to recipients.
+    pub identity: TextInput,
     /// ASCII-armor an age backup.
     pub armor: bool,
     /// The backup status, once the worker read it.
@@ -156,6 +160,7 @@ impl BackupsScreen {
             passphrase: TextInput::default(),
             repeat: TextInput::default(),
             recipients: TextInput::default(),
+            identity: TextInput::default(),
             armor: false,
             status: None,
             result: Vec::new(),
@@ -187,7 +192,7 @@ impl BackupsScreen {
                 Row::Armor,
             ],
             Task::GoogleQr | Task::Aegis | Task::Uris => vec![Row::Task, Row::Path],
-            Task::Verify => vec![Row::Task, Row::Path, Row::Passphrase],
+            Task::Verify => vec![Row::Task, Row::Path, Row::Passphrase, Row::Identity],
         }
     }
 
@@ -197,6 +202,7 @@ impl BackupsScreen {
             Row::Passphrase => Some(&mut self.passphrase),
             Row::Repeat => Some(&mut self.repeat),
             Row::Recipients => Some(&mut self.recipients),
+            Row::Identity => Some(&mut self.identity),
             _ => None,
         }
     }
@@ -257,9 +263,14 @@ impl BackupsScreen {
             if files.is_empty() {
                 return Err("type the scans, photos, PDF or age backup to check".into());
             }
-            let password = (!self.passphrase.is_empty())
-                .then(|| Zeroizing::new(self.passphrase.text().as_bytes().to_vec()));
-            return Ok(("Checking the backup", Job::Verify(files, password)));
+            let keys = SourceKeys {
+                password: (!self.passphrase.is_empty())
+                    .then(|| Zeroizing::new(self.passphrase.text().as_bytes().to_vec())),
+                identity: Some(self.identity.text().trim())
+                    .filter(|path| !path.is_empty())
+                    .map(expand_home),
+            };
+            return Ok(("Checking the backup", Job::Verify(files, keys)));
         };
         if typed.is_empty() {
             return Err("type where to write it".into());
@@ -343,8 +354,13 @@ impl ScreenState for BackupsScreen {
             Action::Cmd(Cmd::PrevField) => self.move_focus(false),
             Action::Cmd(Cmd::NextChoice) => self.change(true),
             Action::Cmd(Cmd::PrevChoice) => self.change(false),
-            Action::Cmd(Cmd::Complete) if self.focus == Row::Path => {
-                if let Some(note) = paths::complete(&mut self.path) {
+            Action::Cmd(Cmd::Complete) if matches!(self.focus, Row::Path | Row::Identity) => {
+                let input = if self.focus == Row::Path {
+                    &mut self.path
+                } else {
+                    &mut self.identity
+                };
+                if let Some(note) = paths::complete(input) {
                     app.set_status(note);
                 }
             }
@@ -382,9 +398,16 @@ impl ScreenState for BackupsScreen {
             WorkerEvent::Verified(Err(failed)) => {
                 if failed.needs_password {
                     self.focus = Row::Passphrase;
+                } else if failed.needs_identity {
+                    self.focus = Row::Identity;
                 }
                 self.error = Some(if failed.needs_password {
                     format!("{}: type its passphrase, then Enter", failed.message)
+                } else if failed.needs_identity {
+                    format!(
+                        "{}: type the path of the identity file, then Enter",
+                        failed.message
+                    )
                 } else {
                     failed.message
                 });
@@ -426,6 +449,7 @@ impl ScreenState for BackupsScreen {
                 Row::Passphrase => text(&self.passphrase, true),
                 Row::Repeat => text(&self.repeat, true),
                 Row::Recipients => text(&self.recipients, false),
+                Row::Identity => text(&self.identity, false),
                 Row::Armor => choice(if self.armor {
                     "ASCII armor (text)"
                 } else {
@@ -441,7 +465,7 @@ impl ScreenState for BackupsScreen {
         }
         if self.task == Task::Verify {
             lines.push(Line::from(Span::styled(
-                "Scans or photos of a printed sheet, its PDF, or an age backup (Tab completes; the passphrase only for an age backup).",
+                "Scans or photos of a printed sheet, its PDF, or an age backup (Tab completes; a passphrase or an identity file only for an age backup).",
                 theme.dim(),
             )));
         }
@@ -470,6 +494,7 @@ fn row_label(row: Row) -> &'static str {
         Row::Passphrase => "Passphrase",
         Row::Repeat => "Again",
         Row::Recipients => "Recipients",
+        Row::Identity => "Identity",
         Row::Armor => "Format",
     }
 }

@@ -1,5 +1,6 @@
 //! The import screen (Ctrl-O): paths in (Tab completes them), a masked
-//! password when a source is encrypted, the preview of what would be added
+//! password when a source is encrypted, an identity file when it is a keyfob
+//! backup encrypted to age recipients, the preview of what would be added
 //! (the dry run of `keyfob import`, read on the worker), and Enter to add it.
 
 use keyfob::import::session::Preview;
@@ -10,12 +11,12 @@ use ratatui::text::{Line, Span};
 use zeroize::Zeroizing;
 
 use super::ScreenState;
-use crate::tui::app::{Action, App, Effect, Job};
+use crate::tui::app::{Action, App, Effect, Job, expand_home};
 use crate::tui::input::TextInput;
 use crate::tui::keymap::{Cmd, Context};
 use crate::tui::paths;
 use crate::tui::view::{Theme, input_line, render_form_screen};
-use crate::tui::worker::WorkerEvent;
+use crate::tui::worker::{SourceKeys, WorkerEvent};
 
 /// Which field has the cursor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -25,6 +26,8 @@ pub enum ImportField {
     Paths,
     /// The password of encrypted sources.
     Password,
+    /// The identity file of backups encrypted to age recipients.
+    Identity,
 }
 
 /// The import screen.
@@ -36,6 +39,10 @@ pub struct ImportScreen {
     pub password: TextInput,
     /// A source was encrypted: the password field is shown.
     pub asks_password: bool,
+    /// The identity file of keyfob backups encrypted to age recipients.
+    pub identity: TextInput,
+    /// A source was such a backup: the identity field is shown.
+    pub asks_identity: bool,
     /// Where the cursor is.
     pub focus: ImportField,
     /// The preview of the paths as typed when it was made.
@@ -48,8 +55,26 @@ impl ImportScreen {
     fn focused(&mut self) -> &mut TextInput {
         match self.focus {
             ImportField::Password => &mut self.password,
+            ImportField::Identity => &mut self.identity,
             ImportField::Paths => &mut self.paths,
         }
+    }
+
+    /// The fields shown, in order.
+    fn fields(&self) -> Vec<ImportField> {
+        let mut fields = vec![ImportField::Paths];
+        if self.asks_password {
+            fields.push(ImportField::Password);
+        }
+        if self.asks_identity {
+            fields.push(ImportField::Identity);
+        }
+        fields
+    }
+
+    /// Whether some file still waits for a password or an identity.
+    fn waiting_for_a_key(preview: &Preview) -> bool {
+        preview.needing_password().next().is_some() || preview.needing_identity().next().is_some()
     }
 
     /// The preview, if it is of the paths as they are typed now.
@@ -62,7 +87,7 @@ impl ImportScreen {
 
     fn submit(&mut self, app: &mut App) -> Vec<Effect> {
         if let Some(preview) = self.current() {
-            if preview.added() > 0 && preview.needing_password().next().is_none() {
+            if preview.added() > 0 && !Self::waiting_for_a_key(preview) {
                 let added = preview.commit(&mut app.accounts);
                 let message = format!(
                     "Imported {added} account{}",
@@ -72,7 +97,7 @@ impl ImportScreen {
                 app.set_status(message.clone());
                 return app.save(&message);
             }
-            if preview.added() == 0 && preview.needing_password().next().is_none() {
+            if preview.added() == 0 && !Self::waiting_for_a_key(preview) {
                 self.note = Some("Nothing new to import: change the paths, or Esc".into());
                 return Vec::new();
             }
@@ -90,9 +115,14 @@ impl ImportScreen {
             }
         };
         self.note = None;
-        let password = (!self.password.is_empty())
-            .then(|| Zeroizing::new(self.password.text().as_bytes().to_vec()));
-        app.start("Reading", Job::ImportPreview(paths, password))
+        let keys = SourceKeys {
+            password: (!self.password.is_empty())
+                .then(|| Zeroizing::new(self.password.text().as_bytes().to_vec())),
+            identity: Some(self.identity.text().trim())
+                .filter(|path| !path.is_empty())
+                .map(expand_home),
+        };
+        app.start("Reading", Job::ImportPreview(paths, keys))
     }
 }
 
@@ -115,11 +145,19 @@ impl ScreenState for ImportScreen {
             Action::Cmd(Cmd::Complete) if self.focus == ImportField::Paths => {
                 self.note = paths::complete(&mut self.paths);
             }
-            Action::Cmd(Cmd::NextField | Cmd::PrevField) if self.asks_password => {
-                self.focus = match self.focus {
-                    ImportField::Paths => ImportField::Password,
-                    ImportField::Password => ImportField::Paths,
-                };
+            Action::Cmd(Cmd::Complete) if self.focus == ImportField::Identity => {
+                self.note = paths::complete(&mut self.identity);
+            }
+            Action::Cmd(step @ (Cmd::NextField | Cmd::PrevField)) => {
+                let fields = self.fields();
+                let count = fields.len();
+                let at = fields.iter().position(|f| *f == self.focus).unwrap_or(0);
+                let next = (if step == Cmd::NextField {
+                    at + 1
+                } else {
+                    at + count - 1
+                }) % count;
+                self.focus = fields.get(next).copied().unwrap_or_default();
             }
             Action::Cmd(Cmd::Cancel) => app.show_list(),
             Action::Cmd(Cmd::Submit) => return self.submit(app),
@@ -139,10 +177,24 @@ impl ScreenState for ImportScreen {
                     } else {
                         "The password does not open it: try again".into()
                     });
+                } else if preview.needing_identity().next().is_some() {
+                    self.asks_identity = true;
+                    self.focus = ImportField::Identity;
+                    self.note = Some(if self.identity.text().trim().is_empty() {
+                        "A keyfob backup is encrypted to age recipients: type the path of one's identity file (Tab completes), then Enter".into()
+                    } else {
+                        "That identity is not one of the backup's recipients: try another".into()
+                    });
                 }
                 self.preview = Some((self.paths.text().to_string(), preview));
             }
-            WorkerEvent::Previewed(Err(message)) => self.note = Some(message),
+            WorkerEvent::Previewed(Err(message)) => {
+                // The identity file named could not be read: the field says it.
+                if self.asks_identity && message.starts_with("the identity file") {
+                    self.focus = ImportField::Identity;
+                }
+                self.note = Some(message);
+            }
             other => super::unexpected(app, other),
         }
         Vec::new()
@@ -172,6 +224,17 @@ impl ScreenState for ImportScreen {
                 &self.password,
                 true,
                 self.focus == ImportField::Password,
+                theme,
+                8,
+                width,
+            ));
+        }
+        if self.asks_identity {
+            lines.push(input_line(
+                "Identity",
+                &self.identity,
+                false,
+                self.focus == ImportField::Identity,
                 theme,
                 8,
                 width,
@@ -255,7 +318,7 @@ fn preview_lines(preview: &Preview, theme: Theme) -> Vec<Line<'static>> {
     }
     let added = preview.added();
     lines.push(Line::from(Span::styled(
-        if added > 0 && preview.needing_password().next().is_none() {
+        if added > 0 && !ImportScreen::waiting_for_a_key(preview) {
             format!(
                 "Enter adds {}{}.",
                 plural(added, "account", "accounts"),
@@ -266,6 +329,8 @@ fn preview_lines(preview: &Preview, theme: Theme) -> Vec<Line<'static>> {
             )
         } else if preview.needing_password().next().is_some() {
             "Enter reads it again with the password.".to_string()
+        } else if preview.needing_identity().next().is_some() {
+            "Enter reads it again with the identity.".to_string()
         } else {
             "Nothing new to add.".to_string()
         },

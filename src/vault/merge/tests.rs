@@ -342,7 +342,9 @@ fn what_a_deletion_erased_cannot_come_back_so_that_one_grouping_may_differ() {
         for right in [&right1, &right2] {
             assert_eq!(github(right).name, "bob");
             assert_ne!(github(right), github(&left1));
-            assert!(!github(right).note.is_empty() || github(right).secret != github(&left1).secret);
+            assert!(
+                !github(right).note.is_empty() || github(right).secret != github(&left1).secret
+            );
             // Only that field differs, and it was last changed before the removal.
             let mut same = github(right).clone();
             let erased: Vec<Field> = Field::ALL
