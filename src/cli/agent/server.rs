@@ -152,27 +152,49 @@ fn stamp(path: &Path) -> Option<Stamp> {
 
 /// The pages holding the open vault's secrets, locked in RAM while held.
 struct LockedPages {
-    guards: Vec<region::LockGuard>,
+    /// The first address of each page locked.
+    pages: Vec<usize>,
+    /// The page size.
+    page: usize,
     failure: Option<String>,
 }
 
 impl LockedPages {
+    /// Nothing locked.
+    fn none() -> Self {
+        LockedPages {
+            pages: Vec::new(),
+            page: region::page::size().max(1),
+            failure: None,
+        }
+    }
+
     fn of(vault: &Vault) -> Self {
+        Self::lock(vault.secrets_in_memory().map(|secret| secret.expose()))
+    }
+
+    /// Locks the pages of `buffers`.
+    fn lock<'a>(buffers: impl Iterator<Item = &'a [u8]>) -> Self {
         let page = region::page::size().max(1);
         let mut pages = BTreeSet::new();
-        for secret in vault.secrets_in_memory() {
-            let bytes = secret.expose();
+        for bytes in buffers {
             let start = bytes.as_ptr() as usize / page * page;
             let end = bytes.as_ptr() as usize + bytes.len();
             pages.extend((start..end).step_by(page));
         }
         let mut locked = LockedPages {
-            guards: Vec::with_capacity(pages.len()),
+            pages: Vec::with_capacity(pages.len()),
+            page,
             failure: None,
         };
         for address in pages {
             match region::lock(address as *const u8, page) {
-                Ok(guard) => locked.guards.push(guard),
+                Ok(guard) => {
+                    // Unlocked in `drop`, which can tell a page that is gone from an
+                    // error (the guard's own drop asserts that unlocking succeeds).
+                    std::mem::forget(guard);
+                    locked.pages.push(address);
+                }
                 Err(error) => {
                     locked.failure = Some(error.to_string());
                     break;
@@ -186,11 +208,23 @@ impl LockedPages {
         match &self.failure {
             None => format!(
                 "the {} pages holding the secrets are locked in RAM",
-                self.guards.len()
+                self.pages.len()
             ),
             Some(error) => format!(
                 "the secrets could not be locked in RAM ({error}; raise the limit shown by 'ulimit -l')"
             ),
+        }
+    }
+}
+
+impl Drop for LockedPages {
+    fn drop(&mut self) {
+        for &address in &self.pages {
+            // The secrets are freed before their pages are unlocked, and an
+            // allocator may have handed a page back to the system since (musl's
+            // does at once): munlock then fails with ENOMEM, and there is nothing
+            // to undo, since an unmapped page holds no lock.
+            let _ = region::unlock(address as *const u8, self.page);
         }
     }
 }
@@ -229,7 +263,7 @@ impl Unlocked {
     /// Locks the pages of the secrets as they are now (after a reload or a save).
     fn relock(&mut self) {
         // Unlock first: a page of the old set may also hold a new secret.
-        self.pages.guards.clear();
+        drop(std::mem::replace(&mut self.pages, LockedPages::none()));
         self.pages = LockedPages::of(&self.vault);
         self.seen = stamp(self.vault.path());
     }
@@ -460,5 +494,26 @@ impl Agent {
                 |u| u.pages.describe(),
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LockedPages;
+
+    #[test]
+    fn unlocking_a_page_the_allocator_gave_back_is_not_an_error() {
+        // Larger than any allocator's threshold for mapping a block of its own
+        // (glibc's grows to 32 MiB at most), so freeing it unmaps its pages; only
+        // its first page is locked (and touched).
+        let buffer = vec![0u8; 64 << 20];
+        let pages = LockedPages::lock(std::iter::once(&buffer[..1]));
+        assert_eq!((pages.pages.len(), &pages.failure), (1, &None));
+        let address = pages.pages[0];
+        drop(buffer);
+        // The page is gone (so the unlock below is the case this is about)…
+        assert!(region::unlock(address as *const u8, pages.page).is_err());
+        // …and dropping the lock set does not panic over it.
+        drop(pages);
     }
 }
