@@ -12,7 +12,6 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use secrecy::SecretString;
-use zeroize::Zeroizing;
 
 use super::ScreenState;
 use crate::tui::app::{Action, App, Effect, Job, expand_home};
@@ -20,7 +19,7 @@ use crate::tui::input::TextInput;
 use crate::tui::keymap::{Cmd, Context};
 use crate::tui::paths;
 use crate::tui::view::{Theme, input_line, render_form_screen, value_line};
-use crate::tui::worker::{SourceKeys, WorkerEvent};
+use crate::tui::worker::WorkerEvent;
 
 /// What the screen does on Enter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,13 +262,7 @@ impl BackupsScreen {
             if files.is_empty() {
                 return Err("type the scans, photos, PDF or age backup to check".into());
             }
-            let keys = SourceKeys {
-                password: (!self.passphrase.is_empty())
-                    .then(|| Zeroizing::new(self.passphrase.text().as_bytes().to_vec())),
-                identity: Some(self.identity.text().trim())
-                    .filter(|path| !path.is_empty())
-                    .map(expand_home),
-            };
+            let keys = super::typed_keys(&self.passphrase, &self.identity);
             return Ok(("Checking the backup", Job::Verify(files, keys)));
         };
         if typed.is_empty() {

@@ -8,15 +8,14 @@ use keyfob::text::{Escaped, escape_path, with_causes};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use zeroize::Zeroizing;
 
 use super::ScreenState;
-use crate::tui::app::{Action, App, Effect, Job, expand_home};
+use crate::tui::app::{Action, App, Effect, Job};
 use crate::tui::input::TextInput;
 use crate::tui::keymap::{Cmd, Context};
 use crate::tui::paths;
 use crate::tui::view::{Theme, input_line, render_form_screen};
-use crate::tui::worker::{SourceKeys, WorkerEvent};
+use crate::tui::worker::WorkerEvent;
 
 /// Which field has the cursor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -115,13 +114,7 @@ impl ImportScreen {
             }
         };
         self.note = None;
-        let keys = SourceKeys {
-            password: (!self.password.is_empty())
-                .then(|| Zeroizing::new(self.password.text().as_bytes().to_vec())),
-            identity: Some(self.identity.text().trim())
-                .filter(|path| !path.is_empty())
-                .map(expand_home),
-        };
+        let keys = super::typed_keys(&self.password, &self.identity);
         app.start("Reading", Job::ImportPreview(paths, keys))
     }
 }
@@ -218,27 +211,14 @@ impl ScreenState for ImportScreen {
                 width,
             ),
         ];
-        if self.asks_password {
-            lines.push(input_line(
-                "Password",
-                &self.password,
-                true,
-                self.focus == ImportField::Password,
-                theme,
-                8,
-                width,
-            ));
-        }
-        if self.asks_identity {
-            lines.push(input_line(
-                "Identity",
-                &self.identity,
-                false,
-                self.focus == ImportField::Identity,
-                theme,
-                8,
-                width,
-            ));
+        for field in self.fields() {
+            let (label, input, masked) = match field {
+                ImportField::Paths => continue,
+                ImportField::Password => ("Password", &self.password, true),
+                ImportField::Identity => ("Identity", &self.identity, false),
+            };
+            let focused = self.focus == field;
+            lines.push(input_line(label, input, masked, focused, theme, 8, width));
         }
         if let Some(note) = &self.note {
             lines.push(Line::from(Span::styled(note.clone(), theme.warn())));

@@ -12,7 +12,7 @@ use ratatui::layout::Rect;
 use super::app::{Action, App, Effect};
 use super::keymap::Context;
 use super::view::Theme;
-use super::worker::WorkerEvent;
+use super::worker::{SourceKeys, WorkerEvent};
 
 mod account;
 mod backups;
@@ -31,6 +31,21 @@ pub use import::ImportScreen;
 pub use list::ListScreen;
 pub use qr::QrView;
 pub use unlock::UnlockForm;
+
+/// The keys typed into a screen's password and identity-file fields, for a
+/// worker job reading encrypted sources: empty fields give none.
+fn typed_keys(
+    password: &super::input::TextInput,
+    identity: &super::input::TextInput,
+) -> SourceKeys {
+    SourceKeys {
+        password: (!password.is_empty())
+            .then(|| zeroize::Zeroizing::new(password.text().as_bytes().to_vec())),
+        identity: Some(identity.text().trim())
+            .filter(|path| !path.is_empty())
+            .map(super::app::expand_home),
+    }
+}
 
 /// What every screen does. `update` and `on_worker` get the screen's own
 /// state and the app beside it; to go to another screen they call
