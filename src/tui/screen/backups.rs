@@ -207,21 +207,13 @@ impl BackupsScreen {
     }
 
     fn move_focus(&mut self, forward: bool) {
-        let rows = self.rows();
-        let count = rows.len().max(1);
-        let at = rows.iter().position(|r| *r == self.focus).unwrap_or(0);
-        let next = (if forward { at + 1 } else { at + count - 1 }) % count;
-        self.focus = rows.get(next).copied().unwrap_or(Row::Task);
+        self.focus = super::next(&self.rows(), self.focus, forward);
     }
 
     fn change(&mut self, forward: bool) {
         match self.focus {
             Row::Task => {
-                let all = Task::ALL;
-                let at = all.iter().position(|t| *t == self.task).unwrap_or(0);
-                let count = all.len();
-                let next = (if forward { at + 1 } else { at + count - 1 }) % count;
-                self.task = all.get(next).copied().unwrap_or(Task::Paper);
+                self.task = super::next(&Task::ALL, self.task, forward);
                 self.path.clear();
                 self.path.paste(&self.task.default_path(&self.date));
                 self.passphrase.clear();

@@ -142,15 +142,7 @@ impl ScreenState for ImportScreen {
                 self.note = paths::complete(&mut self.identity);
             }
             Action::Cmd(step @ (Cmd::NextField | Cmd::PrevField)) => {
-                let fields = self.fields();
-                let count = fields.len();
-                let at = fields.iter().position(|f| *f == self.focus).unwrap_or(0);
-                let next = (if step == Cmd::NextField {
-                    at + 1
-                } else {
-                    at + count - 1
-                }) % count;
-                self.focus = fields.get(next).copied().unwrap_or_default();
+                self.focus = super::next(&self.fields(), self.focus, step == Cmd::NextField);
             }
             Action::Cmd(Cmd::Cancel) => app.show_list(),
             Action::Cmd(Cmd::Submit) => return self.submit(app),
@@ -181,13 +173,7 @@ impl ScreenState for ImportScreen {
                 }
                 self.preview = Some((self.paths.text().to_string(), preview));
             }
-            WorkerEvent::Previewed(Err(message)) => {
-                // The identity file named could not be read: the field says it.
-                if self.asks_identity && message.starts_with("the identity file") {
-                    self.focus = ImportField::Identity;
-                }
-                self.note = Some(message);
-            }
+            WorkerEvent::Previewed(Err(message)) => self.note = Some(message),
             other => super::unexpected(app, other),
         }
         Vec::new()

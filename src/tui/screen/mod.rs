@@ -32,6 +32,16 @@ pub use list::ListScreen;
 pub use qr::QrView;
 pub use unlock::UnlockForm;
 
+/// The item after `current` in `items` (before it, going back), wrapping
+/// round; from the first item when `current` is not there, and `current`
+/// itself when there are none.
+fn next<T: Copy + PartialEq>(items: &[T], current: T, forward: bool) -> T {
+    let count = items.len().max(1);
+    let at = items.iter().position(|item| *item == current).unwrap_or(0);
+    let to = (if forward { at + 1 } else { at + count - 1 }) % count;
+    items.get(to).copied().unwrap_or(current)
+}
+
 /// The keys typed into a screen's password and identity-file fields, for a
 /// worker job reading encrypted sources: empty fields give none.
 fn typed_keys(
