@@ -240,6 +240,18 @@ fn age_backups_to_a_passphrase_or_recipients_restore_exactly() {
             ));
     }
     assert_eq!(std::fs::read(other.path("vault.age")).unwrap(), before);
+    // Given both, the passphrase backup takes the passphrase, whatever the identity.
+    other
+        .cmd()
+        .args(["import", "--dry-run"])
+        .arg(env.path("backup.age"))
+        .arg("--source-passphrase-file")
+        .arg(env.path("backup-pass"))
+        .arg("--source-identity")
+        .arg(other.path("id.txt"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("(keyfob backup): 7 would add"));
     other
         .cmd()
         .arg("import")

@@ -392,23 +392,30 @@ pub fn read_input(
 }
 
 fn read_backup(bytes: &[u8], credentials: &Credentials) -> Result<Outcome, InputError> {
-    let key = match (&credentials.identity, &credentials.password) {
-        (Some(identity), _) => identity.clone(),
-        (None, Some(password)) => {
-            let text = std::str::from_utf8(password)
-                .map_err(|_| InputError::Backup(vault::VaultError::WrongPassphrase))?;
-            Key::passphrase(secrecy::SecretString::from(text.to_string()))
-        }
-        (None, None) if vault::crypto::is_passphrase_encrypted(bytes) == Some(false) => {
-            return Err(InputError::BackupIdentityRequired);
-        }
-        (None, None) => return Err(InputError::BackupPasswordRequired),
+    let passphrase = |password: &[u8]| -> Result<Key, InputError> {
+        let text = std::str::from_utf8(password)
+            .map_err(|_| InputError::Backup(vault::VaultError::WrongPassphrase))?;
+        Ok(Key::passphrase(secrecy::SecretString::from(
+            text.to_string(),
+        )))
     };
-    let plaintext = vault::crypto::decrypt(bytes, &key).map_err(|error| match error {
-        // A password given for a backup that is not encrypted to one.
-        vault::VaultError::NeedsIdentity => InputError::BackupIdentityRequired,
-        other => InputError::Backup(other),
-    })?;
+    // The header says which key the backup takes, so a password and an identity
+    // can both be given (for backups of both kinds) and each goes where it fits.
+    let key = match (
+        vault::crypto::is_passphrase_encrypted(bytes),
+        &credentials.identity,
+        &credentials.password,
+    ) {
+        (Some(false), Some(identity), _) => identity.clone(),
+        (Some(false), None, _) => return Err(InputError::BackupIdentityRequired),
+        (Some(true), _, Some(password)) => passphrase(password)?,
+        (Some(true), _, None) => return Err(InputError::BackupPasswordRequired),
+        // A header age cannot read: decrypting says what is wrong with it.
+        (None, Some(identity), _) => identity.clone(),
+        (None, None, Some(password)) => passphrase(password)?,
+        (None, None, None) => return Err(InputError::BackupPasswordRequired),
+    };
+    let plaintext = vault::crypto::decrypt(bytes, &key).map_err(InputError::Backup)?;
     let document = vault::Document::from_json(&plaintext).map_err(InputError::Backup)?;
     Ok(Outcome {
         kind: InputKind::KeyfobBackup,
