@@ -343,3 +343,64 @@ fn list_names_sync_conflict_copies_beside_the_vault() {
         "the notice goes to stderr only"
     );
 }
+
+#[test]
+fn a_merged_sync_conflict_copy_is_no_longer_named_until_it_changes() {
+    let (env, _) = two_copies();
+    let name = "vault.sync-conflict-20261202-101010-ABCDEFG.age";
+    let copy = env.path(name);
+    std::fs::copy(env.vault(), &copy).unwrap();
+    change(&copy, &env.key(), t0() + 100, |accounts| {
+        accounts.push(account("Laptop", S1, Kind::DEFAULT_TOTP));
+    });
+    let notice = format!(
+        "Another copy of this vault exists: keyfob merge '{}'",
+        copy.display()
+    );
+    let list_stderr = || {
+        let out = env.cmd().arg("list").output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stderr).unwrap()
+    };
+    assert!(list_stderr().contains(&notice));
+    // A dry run takes nothing in, so the copy is still named.
+    run_merge(&env, &["--dry-run", copy.to_str().unwrap()]);
+    assert!(list_stderr().contains(&notice));
+    let before = std::fs::read(&copy).unwrap();
+    let out = run_merge(&env, &[copy.to_str().unwrap()]);
+    assert!(out.contains("  added: Laptop (alice)"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "Everything in '{}' is in the vault now: once every device has synced, it can be deleted.",
+            copy.display()
+        )),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        before,
+        "the copy was changed"
+    );
+    assert!(!list_stderr().contains("Another copy"), "{}", list_stderr());
+    // The sync tool writes a newer conflict under the same name: named again.
+    change(&copy, &env.key(), t0() + 200, |accounts| {
+        accounts.push(account("Desktop", S2, Kind::DEFAULT_TOTP));
+    });
+    assert!(list_stderr().contains(&notice));
+    // Without a path, `keyfob merge` takes the copies the list names.
+    let out = run_merge(&env, &[]);
+    assert!(
+        out.contains(&format!("From '{}': 1 added,", copy.display()))
+            && out.contains("  added: Desktop (alice)"),
+        "{out}"
+    );
+    assert!(!list_stderr().contains("Another copy"));
+    let out = run_merge(&env, &[]);
+    assert!(
+        out.starts_with("Nothing to merge: no sync-conflict copy"),
+        "{out}"
+    );
+    // A backup merged in is not a sync-conflict copy: nothing is said of it.
+    let out = run_merge(&env, &[env.path("stick.age").to_str().unwrap()]);
+    assert!(!out.contains("can be deleted"), "{out}");
+}

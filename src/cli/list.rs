@@ -97,10 +97,13 @@ pub fn run(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Names the sync-conflict copies beside the vault (on stderr), with the command
-/// that brings them in.
+/// Names the sync-conflict copies beside the vault (its target, when it is
+/// reached through a link) that hold something not merged yet, on stderr, with
+/// the command that brings them in.
 fn notice_copies(ctx: &Context) {
-    for copy in keyfob::vault::copies::sync_conflicts(ctx.path()) {
+    let vault = keyfob::vault::paths::resolve_vault(ctx.path())
+        .unwrap_or_else(|_| ctx.path().to_path_buf());
+    for copy in keyfob::vault::copies::unmerged(&vault, &BackupLog::load(&vault)) {
         eprintln!(
             "\nAnother copy of this vault exists: keyfob merge '{}'",
             escape_path(&copy)

@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use keyfob::account::Field;
 use keyfob::text::escape_path;
-use keyfob::vault::{Document, Key, MergeReport, Vault, VaultError};
+use keyfob::vault::backups::BackupLog;
+use keyfob::vault::copies::{self, OtherCopy};
+use keyfob::vault::{Document, Key, MergeReport, VaultError};
 
 use super::context::{Context, now};
 use super::passphrase;
@@ -21,12 +22,13 @@ use super::passphrase;
 #[command(
     after_help = "Per account, the later change of each field wins; an account deleted in one copy stays deleted unless \
 another copy changed it after the deletion; HOTP counters never go back. Two copies that changed one account's secret \
-differently keep both accounts (the second tagged 'conflict'). The sources are only read. Sync-conflict files beside \
-the vault are listed by 'keyfob list'."
+differently keep both accounts (the second tagged 'conflict'). The sources are only read. Without OTHER, the \
+sync-conflict files beside the vault that hold something not merged yet are merged (the ones 'keyfob list' names)."
 )]
 pub struct MergeArgs {
-    /// Other copies of this vault, or keyfob age backups.
-    #[arg(required = true, value_name = "OTHER")]
+    /// Other copies of this vault, or keyfob age backups (default: the
+    /// sync-conflict copies beside the vault not merged yet).
+    #[arg(value_name = "OTHER")]
     pub sources: Vec<PathBuf>,
     /// Passphrase of the sources, first line of this file ('-' = standard input),
     /// when it is not the vault's.
@@ -59,39 +61,85 @@ pub fn run(ctx: &Context, args: MergeArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("reading the identity '{}'", path.display()))?,
         (None, None) => vault.key().clone(),
     };
+    let paths = if args.sources.is_empty() {
+        copies::unmerged(vault.path(), &BackupLog::load(vault.path()))
+    } else {
+        args.sources
+    };
+    if paths.is_empty() {
+        println!(
+            "Nothing to merge: no sync-conflict copy of this vault waits beside it. Name the copy to merge: keyfob merge OTHER"
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     // Every source is read before anything is merged: one that does not open
     // stops the command with the vault unchanged.
-    let mut sources = Vec::with_capacity(args.sources.len());
-    for path in &args.sources {
+    let mut sources = Vec::with_capacity(paths.len());
+    for path in &paths {
         sources.push((path, read_source(path, &key, own_key)?));
     }
+    let documents: Vec<&Document> = sources.iter().map(|(_, copy)| &copy.document).collect();
     let now = now();
-    let mut total = MergeReport::default();
+    let reports = if args.dry_run {
+        vault.merge_preview(&documents, now)
+    } else {
+        vault
+            .merge_and_save(&documents, now)
+            .context("saving the vault")?
+    };
     let mut out = String::new();
-    for (path, document) in &sources {
-        let report = vault.merge_from(document, now);
-        write_report(&mut out, path, &report);
-        total.extend(report);
+    for ((path, _), report) in sources.iter().zip(&reports) {
+        let _ = writeln!(out, "From '{}': {}.", escape_path(path), report.counts());
+        for line in report.lines() {
+            let _ = writeln!(out, "  {line}");
+        }
     }
+    let changed = reports.iter().any(|r| r.changed);
     if args.dry_run {
         out.push_str("Dry run: nothing was saved.\n");
-    } else if total.changed {
-        vault.save().context("saving the vault")?;
-        if total.is_empty() {
+    } else {
+        if !changed {
+            out.push_str("Nothing new: the vault is unchanged.\n");
+        } else if reports.iter().all(MergeReport::is_empty) {
             out.push_str("No account changed; the change records were saved.\n");
         }
-    } else {
-        out.push_str("Nothing new: the vault is unchanged.\n");
+        note_merged(&mut out, vault.path(), &sources, now);
     }
     std::io::stdout().lock().write_all(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
+/// Notes the sync-conflict copies among the sources as merged (so `keyfob list`
+/// stops naming them) and says they can go.
+fn note_merged(out: &mut String, vault: &Path, sources: &[(&PathBuf, OtherCopy)], now: i64) {
+    let conflicts: Vec<(&Path, &str)> = sources
+        .iter()
+        .filter(|(path, _)| copies::is_copy_of(vault, path))
+        .map(|(path, copy)| (path.as_path(), copy.digest.as_str()))
+        .collect();
+    if conflicts.is_empty() {
+        return;
+    }
+    if let Err(error) = copies::record_merged(vault, &conflicts, now) {
+        let _ = writeln!(
+            out,
+            "(Could not note the merged copies in the backup log: {error})"
+        );
+    }
+    for (path, _) in &conflicts {
+        let _ = writeln!(
+            out,
+            "Everything in '{}' is in the vault now: once every device has synced, it can be deleted.",
+            escape_path(path)
+        );
+    }
+}
+
 /// Opens a source read-only; says what to pass when its key is not the one tried.
-fn read_source(path: &Path, key: &Key, own_key: bool) -> anyhow::Result<Document> {
+fn read_source(path: &Path, key: &Key, own_key: bool) -> anyhow::Result<OtherCopy> {
     let shown = escape_path(path);
-    match Vault::open(path, key.clone()) {
-        Ok(vault) => Ok(vault.document().clone()),
+    match copies::read(path, &[key]) {
+        Ok(copy) => Ok(copy),
         Err(
             error @ (VaultError::WrongPassphrase
             | VaultError::WrongIdentity
@@ -102,53 +150,5 @@ fn read_source(path: &Path, key: &Key, own_key: bool) -> anyhow::Result<Document
         ),
         Err(VaultError::NotFound) => bail!("no file at '{shown}'"),
         Err(error) => Err(error).with_context(|| format!("reading '{shown}'")),
-    }
-}
-
-fn write_report(out: &mut String, path: &Path, report: &MergeReport) {
-    let _ = writeln!(
-        out,
-        "From '{}': {} added, {} updated, {} deleted, {} restored, {} in conflict.",
-        escape_path(path),
-        report.added.len(),
-        report.updated.len(),
-        report.deleted.len(),
-        report.restored.len(),
-        report.conflicts.len(),
-    );
-    for entry in &report.added {
-        let _ = writeln!(out, "  added: {}", entry.label);
-    }
-    for entry in &report.updated {
-        let fields: Vec<&str> = entry.fields.iter().map(|f| field_name(*f)).collect();
-        let _ = writeln!(out, "  updated: {} ({})", entry.label, fields.join(", "));
-    }
-    for entry in &report.deleted {
-        let _ = writeln!(out, "  deleted: {}", entry.label);
-    }
-    for entry in &report.restored {
-        let _ = writeln!(
-            out,
-            "  restored: {} (changed in the other copy after it was deleted here)",
-            entry.label
-        );
-    }
-    for conflict in &report.conflicts {
-        let _ = writeln!(
-            out,
-            "  conflict: {}: both copies changed its secret; both are kept, the other one as account '{}' tagged 'conflict' (check which works, then remove the other)",
-            conflict.label, conflict.copy
-        );
-    }
-}
-
-/// How a field is named in the report.
-fn field_name(field: Field) -> &'static str {
-    match field {
-        Field::Token => "secret or code settings",
-        Field::Counter => "HOTP counter",
-        Field::Favorite => "pin",
-        Field::Position => "order",
-        other => other.name(),
     }
 }

@@ -1,9 +1,11 @@
-//! The backup log: which backups and paper sheets exist, and which were checked.
+//! The backup log: which backups and paper sheets exist, and which were checked
+//! (and which sync-conflict copies of the vault were merged, see `copies`).
 //!
 //! Exports never modify the vault, so the log lives beside it in
 //! `NAME.backups.json` (0600). It holds no secrets: kinds, dates, the random
-//! account ids a backup holds and the sheet fingerprint. From it, keyfob reminds
-//! the user when the last verified backup is old or misses newer accounts.
+//! account ids a backup holds, the sheet fingerprint, and the names and SHA-256
+//! of merged copies' encrypted bytes. From it, keyfob reminds the user when the
+//! last verified backup is old or misses newer accounts.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -18,6 +20,9 @@ use crate::export::ExportFormat;
 pub const STALE_AFTER_DAYS: i64 = 90;
 /// Most records kept in the log.
 const MAX_RECORDS: usize = 200;
+/// The largest log read: 200 records of 10,000 account ids each is about 90 MB;
+/// `/dev/zero` in its place stops here.
+const MAX_LOG_FILE: u64 = 128 << 20;
 
 /// One backup or sheet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,6 +125,10 @@ pub struct BackupLog {
     /// keyfob does not know) is left out rather than losing the whole log.
     #[serde(default, deserialize_with = "readable_records")]
     pub records: Vec<BackupRecord>,
+    /// Sync-conflict copies whose content was merged into the vault, oldest
+    /// first ([`super::copies::record_merged`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_copies: Vec<super::copies::MergedCopy>,
 }
 
 fn readable_records<'de, D: serde::Deserializer<'de>>(
@@ -143,9 +152,10 @@ pub fn log_path(vault: &Path) -> PathBuf {
 }
 
 impl BackupLog {
-    /// Reads the log beside `vault`; a missing or unreadable log is empty.
+    /// Reads the log beside `vault` (bounded, like every file keyfob reads); a
+    /// missing, unreadable or oversized log is empty.
     pub fn load(vault: &Path) -> Self {
-        std::fs::read(log_path(vault))
+        crate::bounded::read_file(&log_path(vault), MAX_LOG_FILE)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default()

@@ -129,6 +129,44 @@ impl MergeReport {
             && self.conflicts.is_empty()
     }
 
+    /// How many accounts each outcome touched: "2 added, 1 updated, 0 deleted,
+    /// 0 restored, 0 in conflict".
+    pub fn counts(&self) -> String {
+        format!(
+            "{} added, {} updated, {} deleted, {} restored, {} in conflict",
+            self.added.len(),
+            self.updated.len(),
+            self.deleted.len(),
+            self.restored.len(),
+            self.conflicts.len(),
+        )
+    }
+
+    /// A line per account touched, saying what happened to it: the words
+    /// `keyfob merge` prints and the terminal UI shows.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        lines.extend(self.added.iter().map(|e| format!("added: {}", e.label)));
+        lines.extend(self.updated.iter().map(|e| {
+            let fields: Vec<&str> = e.fields.iter().map(|f| field_name(*f)).collect();
+            format!("updated: {} ({})", e.label, fields.join(", "))
+        }));
+        lines.extend(self.deleted.iter().map(|e| format!("deleted: {}", e.label)));
+        lines.extend(self.restored.iter().map(|e| {
+            format!(
+                "restored: {} (changed in the other copy after it was deleted here)",
+                e.label
+            )
+        }));
+        lines.extend(self.conflicts.iter().map(|c| {
+            format!(
+                "conflict: {}: both copies changed its secret; both are kept, the other one as account '{}' tagged '{CONFLICT_TAG}' (check which works, then remove the other)",
+                c.label, c.copy
+            )
+        }));
+        lines
+    }
+
     /// Appends another report (for several sources merged one after the other).
     pub fn extend(&mut self, other: MergeReport) {
         self.added.extend(other.added);
@@ -137,6 +175,17 @@ impl MergeReport {
         self.restored.extend(other.restored);
         self.conflicts.extend(other.conflicts);
         self.changed |= other.changed;
+    }
+}
+
+/// How a report names a field.
+fn field_name(field: Field) -> &'static str {
+    match field {
+        Field::Token => "secret or code settings",
+        Field::Counter => "HOTP counter",
+        Field::Favorite => "pin",
+        Field::Position => "order",
+        other => other.name(),
     }
 }
 

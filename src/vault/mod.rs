@@ -331,7 +331,7 @@ pub struct Vault {
 }
 
 /// What an open [`Vault`] knows of the document in its file.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum OnDisk {
     /// There is no file yet.
     Nothing,
@@ -352,6 +352,11 @@ impl FileDigest {
     fn of(bytes: &[u8]) -> Self {
         use sha2::Digest as _;
         FileDigest(sha2::Sha256::digest(bytes).into())
+    }
+
+    /// Lower-case hex, as the backup log keeps it (see [`copies::record_merged`]).
+    fn hex(self) -> String {
+        data_encoding::HEXLOWER.encode(&self.0)
     }
 }
 
@@ -572,6 +577,46 @@ impl Vault {
         let report = merge::merge(&mut self.document, other);
         self.baseline = Some(self.document.clone());
         report
+    }
+
+    /// What merging `others` into the vault one after the other would do (a
+    /// report for each), without changing the vault: the dry run of
+    /// [`merge_and_save`](Self::merge_and_save).
+    pub fn merge_preview(&self, others: &[&Document], now: i64) -> Vec<MergeReport> {
+        let mut document = self.document.clone();
+        merge::record_changes(&mut document, self.baseline(), now);
+        others
+            .iter()
+            .map(|other| merge::merge(&mut document, other))
+            .collect()
+    }
+
+    /// Merges `others` into the vault one after the other ([`merge_from`](Self::merge_from))
+    /// and saves the result when anything changed (a report for each). When
+    /// nothing is new the file is not touched; when the save fails (another
+    /// keyfob's change in conflict, a full disk) the vault is left exactly as it
+    /// was before the call, in memory and on disk.
+    pub fn merge_and_save(
+        &mut self,
+        others: &[&Document],
+        now: i64,
+    ) -> Result<Vec<MergeReport>, VaultError> {
+        let before = (
+            self.document.clone(),
+            self.on_disk.clone(),
+            self.baseline.clone(),
+        );
+        let reports: Vec<MergeReport> = others
+            .iter()
+            .map(|other| self.merge_from(other, now))
+            .collect();
+        let changed = reports.iter().any(|r| r.changed);
+        let saved = if changed { self.save_at(now) } else { Ok(()) };
+        if !changed || saved.is_err() {
+            // Nothing learnt (drop the copies `merge_from` made), or not saved.
+            (self.document, self.on_disk, self.baseline) = before;
+        }
+        saved.map(|()| reports)
     }
 
     /// Re-encrypts every backup beside the vault ([`store::list_backups`]) from

@@ -568,3 +568,43 @@ fn a_save_notices_a_change_on_disk_by_the_file_digest() {
     assert!(!vault.reload_if_changed().unwrap(), "and not since");
     assert_eq!(vault.accounts().len(), 2);
 }
+
+#[test]
+fn a_merge_whose_save_fails_leaves_the_vault_as_it_was() {
+    let (_dir, path, _key, mut first, mut second) = opened_twice();
+    first.accounts_mut().push(account("A"));
+    first.save_at(10).unwrap();
+    let other = first.document().clone();
+    // Another keyfob re-keys the file: `second` can no longer merge with it.
+    first.set_key(identity_key());
+    first.save_at(20).unwrap();
+    first.release_lock();
+    let bytes = std::fs::read(&path).unwrap();
+    let before = second.document().clone();
+    assert_eq!(second.merge_preview(&[&other], 30)[0].added.len(), 1);
+    assert!(matches!(
+        second.merge_and_save(&[&other], 30),
+        Err(VaultError::ChangedOnDisk)
+    ));
+    assert_eq!(second.document(), &before, "the merge was not undone");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    // Still the same vault: the same merge would add the same account.
+    let again = second.merge_preview(&[&other], 40);
+    assert_eq!(again[0].added.len(), 1);
+    assert_eq!(again[0].added[0].label, "A (alice)");
+}
+
+#[test]
+fn a_merge_that_brings_nothing_new_writes_nothing() {
+    let (_dir, path, _key, mut first, mut second) = opened_twice();
+    first.accounts_mut().push(account("A"));
+    first.save_at(10).unwrap();
+    first.release_lock();
+    second.merge_and_save(&[first.document()], 20).unwrap();
+    second.release_lock();
+    let bytes = std::fs::read(&path).unwrap();
+    let reports = second.merge_and_save(&[first.document()], 30).unwrap();
+    assert!(reports.iter().all(|r| !r.changed && r.is_empty()));
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    assert_eq!(second.accounts(), first.accounts());
+}
