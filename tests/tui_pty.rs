@@ -622,3 +622,46 @@ fn slash_then_a_query_searches_without_the_slash() {
     );
     ui.quit();
 }
+
+#[test]
+fn a_sync_conflict_copy_merged_through_ctrl_g() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, identity) = identity_vault(dir.path());
+    let copy = dir
+        .path()
+        .join("vault.sync-conflict-20261202-101010-ABCDEFG.age");
+    std::fs::copy(&vault, &copy).unwrap();
+    cli_on(
+        &copy,
+        &identity,
+        &[
+            "add",
+            "--issuer",
+            "Laptop",
+            "--name",
+            "alice",
+            "--secret",
+            "MFRGGZDFMZTWQ2LK",
+        ],
+    );
+    let copy_before = std::fs::read(&copy).unwrap();
+    let mut ui = ui_on(dir.path(), &vault, &identity, &[]);
+    ui.wait_for("another copy of this vault found: Ctrl-G merges it");
+    ui.send(b"\x07"); // Ctrl-G
+    ui.wait_for("Merge another copy of this vault");
+    ui.send(b"\r");
+    let screen = ui.wait_for("Enter merges and saves.");
+    assert!(flat(&screen).contains("added: Laptop (alice)"), "{screen}");
+    ui.send(b"\r");
+    ui.wait_for("Merged: 1 added");
+    let screen = ui.wait_for("Laptop");
+    assert!(!flat(&screen).contains("another copy"), "{screen}");
+    ui.quit();
+    let list = cli_on(&vault, &identity, &["list"]);
+    assert!(list.contains("Laptop"), "{list}");
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        copy_before,
+        "the copy was changed"
+    );
+}

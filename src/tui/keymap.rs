@@ -69,6 +69,8 @@ pub enum Cmd {
     Import,
     /// Open the backups screen.
     Backups,
+    /// Open the merge screen.
+    Merge,
     /// Complete the path being typed (Tab).
     Complete,
     /// The previous value of a choice.
@@ -96,6 +98,8 @@ pub enum Context {
     QrRevealed,
     /// The import screen.
     Import,
+    /// The merge screen.
+    Merge,
     /// The backups screen, on a choice (what to do, paper size, …).
     Backups,
     /// The backups screen, in a text field.
@@ -204,6 +208,7 @@ pub const EVERYWHERE: Where = Where {
         C::Qr,
         C::QrRevealed,
         C::Import,
+        C::Merge,
         C::Backups,
         C::BackupsText,
         C::Help,
@@ -220,6 +225,7 @@ pub const UNLOCKED: Where = Where {
         C::AccountForm,
         C::Qr,
         C::Import,
+        C::Merge,
         C::Backups,
         C::BackupsText,
     ],
@@ -235,6 +241,7 @@ pub const SCREENS: Where = Where {
         C::AccountForm,
         C::Qr,
         C::Import,
+        C::Merge,
         C::Backups,
         C::BackupsText,
     ],
@@ -264,6 +271,7 @@ pub const TEXT: Where = Where {
         C::Create,
         C::Unlock,
         C::Import,
+        C::Merge,
         C::BackupsText,
     ],
 };
@@ -276,6 +284,7 @@ pub const CURSOR: Where = Where {
         C::Create,
         C::Unlock,
         C::Import,
+        C::Merge,
         C::BackupsText,
     ],
 };
@@ -308,6 +317,11 @@ pub const QR_REVEALED: Where = Where {
 pub const IMPORT: Where = Where {
     name: "import",
     contexts: &[C::Import],
+};
+/// The merge screen.
+pub const MERGE: Where = Where {
+    name: "merge",
+    contexts: &[C::Merge],
 };
 /// The backups screen.
 pub const BACKUPS: Where = Where {
@@ -397,6 +411,7 @@ pub const BINDINGS: &[Binding] = &[
     ),
     row(&LIST_AND_SEARCH, &[ctrl('o')], cmd(Cmd::Import), "import accounts (files, QR images, other apps, backups)", None),
     row(&LIST_AND_SEARCH, &[ctrl('p')], cmd(Cmd::Backups), "backups: status, paper, age, exports, verify", None),
+    row(&LIST_AND_SEARCH, &[ctrl('g')], cmd(Cmd::Merge), "merge another copy of this vault (sync conflict, backup)", None),
     // The add/edit form.
     row(&ACCOUNT_FORM, &[key(KeyCode::Enter)], cmd(Cmd::Submit), "save", foot("save")),
     row(&ACCOUNT_FORM, &[key(KeyCode::Tab), key(KeyCode::Down)], cmd(Cmd::NextField), "next field", foot2("next")),
@@ -420,6 +435,11 @@ pub const BINDINGS: &[Binding] = &[
     row(&IMPORT, &[key(KeyCode::Tab)], cmd(Cmd::Complete), "complete the path", foot("complete")),
     row(&IMPORT, &[key(KeyCode::Down), key(KeyCode::Up)], Does::Cmds(&[Cmd::NextField, Cmd::PrevField]), "paths / password field", None),
     row(&IMPORT, &[key(KeyCode::Esc)], cmd(Cmd::Cancel), "back to the list", foot("back")),
+    // Merge.
+    row(&MERGE, &[key(KeyCode::Enter)], cmd(Cmd::Submit), "preview the merge; again: merge", foot("preview/merge")),
+    row(&MERGE, &[key(KeyCode::Tab)], cmd(Cmd::Complete), "complete the path", foot("complete")),
+    row(&MERGE, &[key(KeyCode::Down), key(KeyCode::Up)], Does::Cmds(&[Cmd::NextField, Cmd::PrevField]), "paths / password / identity field", None),
+    row(&MERGE, &[key(KeyCode::Esc)], cmd(Cmd::Cancel), "back to the list", foot("back")),
     // Backups.
     row(&BACKUPS, &[key(KeyCode::Enter)], cmd(Cmd::Submit), "do it: write the backup or export, or verify", foot("do it")),
     row(&BACKUPS, &[key(KeyCode::Down), key(KeyCode::Up)], Does::Cmds(&[Cmd::NextField, Cmd::PrevField]), "next / previous line", foot2("line")),

@@ -1,7 +1,7 @@
 //! Path fields: the text of a paths field split into paths as a shell would
 //! (quotes and backslashes keep spaces in a name; `~/` is the home
 //! directory), and Tab completion of the last path from the file system.
-//! The import screen and the backup screen's file fields share them.
+//! The import and merge screens and the backup screen's file fields share them.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +16,17 @@ pub fn split(text: &str) -> Result<Vec<PathBuf>, String> {
     let words = shlex::split(text)
         .ok_or_else(|| "a quote is not closed: close it or remove it".to_string())?;
     Ok(words.iter().map(|w| expand_home(w)).collect())
+}
+
+/// Paths as a field holds them, quoted where a shell would need it ([`split`]
+/// gives them back). A path that is not UTF-8 or cannot be quoted is left out.
+pub fn join(paths: &[PathBuf]) -> String {
+    let words: Vec<&str> = paths.iter().filter_map(|p| p.to_str()).collect();
+    words
+        .iter()
+        .filter_map(|w| shlex::try_quote(w).ok())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Completes the last path of `input` as far as the names in its directory

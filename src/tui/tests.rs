@@ -78,7 +78,7 @@ fn unlocked() -> App {
         Action::Worker(WorkerEvent::Unlocked {
             accounts: fixture(),
             reminder: Some(
-                "no verified backup yet: print a sheet (Ctrl-P) and check it with 'keyfob verify'"
+                "no verified backup yet: make one with Ctrl-P (a paper sheet or an age backup) and verify it there"
                     .into(),
             ),
         }),
@@ -897,7 +897,7 @@ fn backups_keys_start_the_library_jobs() {
     }
     update(
         &mut app,
-        Action::Worker(WorkerEvent::Verified(Err(super::worker::VerifyFailed {
+        Action::Worker(WorkerEvent::Verified(Err(super::worker::SourceFailed {
             message: "could not read 'backup.age'".into(),
             needs_password: true,
             needs_identity: false,
@@ -921,7 +921,7 @@ fn backups_keys_start_the_library_jobs() {
     // A backup to age recipients: the identity field takes the path.
     update(
         &mut app,
-        Action::Worker(WorkerEvent::Verified(Err(super::worker::VerifyFailed {
+        Action::Worker(WorkerEvent::Verified(Err(super::worker::SourceFailed {
             message: "the keyfob backup is encrypted to age recipients".into(),
             needs_password: false,
             needs_identity: true,
@@ -1518,7 +1518,7 @@ fn digit_fixture() -> Vec<Account> {
     ]
 }
 
-const REMINDER: &str = "no verified backup yet: print a sheet (Ctrl-P) and check it with 'keyfob verify'; 4 accounts are in no backup";
+const REMINDER: &str = "another copy of this vault found: Ctrl-G merges it; no verified backup yet: make one with Ctrl-P (a paper sheet or an age backup) and verify it there";
 
 #[test]
 fn codes_and_next_codes_fit_at_80x24_and_100x30_for_6_to_10_digits_and_steam() {
@@ -1587,7 +1587,10 @@ fn a_long_reminder_is_shortened_on_a_short_terminal() {
     );
     let screen = draw(&app, 80, 18);
     let line = screen.lines().nth(2).unwrap();
-    assert!(line.starts_with(" ! no verified backup yet"), "{screen}");
+    assert!(
+        line.starts_with(" ! another copy of this vault"),
+        "{screen}"
+    );
     assert!(line.ends_with('…'), "{screen}");
     assert!(line.chars().count() <= 80);
     assert!(
@@ -1713,4 +1716,139 @@ fn a_masked_field_edited_in_the_middle_never_shows_the_secret() {
     let screen = draw(&locked, 80, 24);
     assert!(screen.contains("Passphrase: •••••▏••"), "{screen}");
     assert!(!screen.contains("hunter"));
+}
+
+#[test]
+fn merge_screen_fills_in_the_copies_previews_asks_for_a_key_and_merges() {
+    use keyfob::account::Field;
+    use keyfob::vault::MergeReport;
+    use keyfob::vault::merge::Entry;
+    let dir = tempfile::tempdir().unwrap();
+    let conflict = "vault.sync-conflict-20261202-101010-ABCDEFG.age";
+    std::fs::write(dir.path().join("vault.age"), b"the vault").unwrap();
+    std::fs::write(dir.path().join(conflict), b"another copy").unwrap();
+    let mut app = unlocked();
+    app.settings.vault_path = dir.path().join("vault.age");
+    press(&mut app, &[ctrl('g')]);
+    let Screen::Merge(screen) = &app.screen else {
+        panic!("Ctrl-G did not open the merge screen");
+    };
+    // The copy beside the vault is filled in, as a shell would quote it.
+    let filled = super::paths::split(screen.fields.paths.text()).unwrap();
+    assert_eq!(filled, [dir.path().join(conflict)]);
+    // Typed by hand (a path the snapshot can hold).
+    press(&mut app, &[ctrl('u')]);
+    type_text(&mut app, conflict);
+    match press(&mut app, &[key(KeyCode::Enter)]).as_slice() {
+        [Effect::Job(Job::MergePreview(paths, keys))] => {
+            assert_eq!(paths, &[std::path::PathBuf::from(conflict)]);
+            assert!(keys.password.is_none() && keys.identity.is_none());
+        }
+        other => panic!("unexpected effects {other:?}"),
+    }
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::MergePreviewed(Err(
+            super::worker::SourceFailed {
+                message: format!(
+                    "'{conflict}' has another passphrase than this vault: type it, then Enter"
+                ),
+                needs_password: true,
+                needs_identity: false,
+            },
+        ))),
+    );
+    let screen = draw(&app, 100, 30);
+    assert!(screen.contains("Password:"), "{screen}");
+    assert!(
+        screen.contains("has another passphrase than this vault"),
+        "{screen}"
+    );
+    type_text(&mut app, "hunter2-stick");
+    assert!(
+        !draw(&app, 100, 30).contains("hunter2-stick"),
+        "the password is shown"
+    );
+    let paths = match press(&mut app, &[key(KeyCode::Enter)]).as_slice() {
+        [Effect::Job(Job::MergePreview(paths, keys))] => {
+            assert_eq!(
+                keys.password.as_deref().map(|p| p.as_slice()),
+                Some(&b"hunter2-stick"[..])
+            );
+            paths.clone()
+        }
+        other => panic!("unexpected effects {other:?}"),
+    };
+    let accounts = fixture();
+    let entry = |account: &Account, fields: Vec<Field>| Entry {
+        id: account.id.clone(),
+        label: account.label(),
+        fields,
+    };
+    let report = MergeReport {
+        added: vec![entry(&accounts[0], Vec::new())],
+        updated: vec![entry(&accounts[1], vec![Field::Note, Field::Counter])],
+        deleted: vec![entry(&accounts[2], Vec::new())],
+        changed: true,
+        ..MergeReport::default()
+    };
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::MergePreviewed(Ok(vec![(
+            paths[0].clone(),
+            report.clone(),
+        )]))),
+    );
+    let screen = draw(&app, 100, 30);
+    assert_no_secret(&screen);
+    assert!(
+        screen.contains("1 added, 1 updated, 1 deleted, 0 restored"),
+        "{screen}"
+    );
+    assert!(screen.contains("Enter merges and saves."), "{screen}");
+    insta::assert_snapshot!("merge_preview", screen);
+    // Enter again merges, with the same key.
+    match press(&mut app, &[key(KeyCode::Enter)]).as_slice() {
+        [Effect::Job(Job::Merge(merged_paths, keys))] => {
+            assert_eq!(merged_paths, &paths);
+            assert!(keys.password.is_some());
+        }
+        other => panic!("unexpected effects {other:?}"),
+    }
+    let mut after = accounts.clone();
+    after.remove(2);
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::Merged(Ok(Box::new(super::worker::Merged {
+            reports: vec![(paths[0].clone(), report)],
+            accounts: after.clone(),
+            reminder: None,
+            unnoted: None,
+        })))),
+    );
+    assert!(matches!(app.screen, Screen::List(_)));
+    assert_eq!(
+        app.accounts, after,
+        "the UI did not take the merged accounts"
+    );
+    assert_eq!(app.reminder, None, "the notice of the copy stays");
+    let status = app
+        .status
+        .as_ref()
+        .map(|(s, _)| s.as_str())
+        .unwrap_or_default();
+    assert_eq!(
+        status,
+        "Merged: 1 added, 1 updated, 1 deleted, 0 restored, 0 in conflict"
+    );
+    // With nothing beside the vault, the screen says so; Esc goes back.
+    app.settings.vault_path = dir.path().join("elsewhere/vault.age");
+    press(&mut app, &[ctrl('g')]);
+    let screen = draw(&app, 100, 30);
+    assert!(
+        screen.contains("No sync-conflict copy waits beside the vault"),
+        "{screen}"
+    );
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert!(matches!(app.screen, Screen::List(_)));
 }

@@ -15,8 +15,9 @@ use keyfob::export::{self, ExportError, ExportFormat, ExportOptions};
 use keyfob::import::session::{self, Callbacks, Credentials, Preview};
 use keyfob::text::with_causes;
 use keyfob::vault::backups::{self, Advice, BackupLog, BackupStatus};
+use keyfob::vault::copies::{self, OtherCopy};
 use keyfob::vault::paths::PathError;
-use keyfob::vault::{Key, Vault, VaultError, store};
+use keyfob::vault::{Document, Key, MergeReport, Vault, VaultError, store};
 use keyfob::verify::{self, Report, VerifyError};
 use keyfob::{Account, AccountId};
 use zeroize::Zeroizing;
@@ -45,6 +46,12 @@ pub enum Job {
     ImportPreview(Vec<PathBuf>, SourceKeys),
     /// Check the backup at these paths against the vault and record it.
     Verify(Vec<PathBuf>, SourceKeys),
+    /// Read these other copies of the vault (or keyfob age backups) and say what
+    /// merging them would do, the keys (if given) opening those the vault's own
+    /// key does not.
+    MergePreview(Vec<PathBuf>, SourceKeys),
+    /// Merge them into the vault and save, as `keyfob merge` does.
+    Merge(Vec<PathBuf>, SourceKeys),
     /// Read the backup status from the log.
     BackupStatus,
     /// Forget the vault.
@@ -64,6 +71,8 @@ impl std::fmt::Debug for Job {
             Job::Export(..) => "Export",
             Job::ImportPreview(..) => "ImportPreview",
             Job::Verify(..) => "Verify",
+            Job::MergePreview(..) => "MergePreview",
+            Job::Merge(..) => "Merge",
             Job::BackupStatus => "BackupStatus",
             Job::Lock => "Lock",
         })
@@ -130,7 +139,11 @@ pub enum WorkerEvent {
     /// What an import would add (sorted against the vault), or why it cannot be read.
     Previewed(Result<Box<Preview>, String>),
     /// A backup was checked.
-    Verified(Result<Box<Verified>, VerifyFailed>),
+    Verified(Result<Box<Verified>, SourceFailed>),
+    /// What merging other copies would do, copy by copy.
+    MergePreviewed(Result<Vec<(PathBuf, MergeReport)>, SourceFailed>),
+    /// Other copies were merged (and the vault saved when anything changed).
+    Merged(Result<Box<Merged>, SourceFailed>),
     /// The backup status.
     Status(BackupStatus),
 }
@@ -145,9 +158,21 @@ pub struct Verified {
     pub reminder: Option<String>,
 }
 
-/// A check that could not be made.
+/// A merge that was made.
+pub struct Merged {
+    /// What each copy brought.
+    pub reports: Vec<(PathBuf, MergeReport)>,
+    /// The vault's accounts after it.
+    pub accounts: Vec<Account>,
+    /// The line above the list after it (copies left to merge, the backup reminder).
+    pub reminder: Option<String>,
+    /// Why the merged copies could not be noted in the backup log, if so.
+    pub unnoted: Option<String>,
+}
+
+/// A backup that could not be checked, or copies that could not be read or merged.
 #[derive(Debug)]
-pub struct VerifyFailed {
+pub struct SourceFailed {
     /// What to tell the user.
     pub message: String,
     /// The backup is encrypted and the password was missing or wrong.
@@ -155,6 +180,17 @@ pub struct VerifyFailed {
     /// The backup is encrypted to age recipients and the identity was missing
     /// or not one of them.
     pub needs_identity: bool,
+}
+
+impl SourceFailed {
+    /// A failure no key can mend.
+    fn plain(message: impl Into<String>) -> Self {
+        SourceFailed {
+            message: message.into(),
+            needs_password: false,
+            needs_identity: false,
+        }
+    }
 }
 
 impl WorkerEvent {
@@ -166,7 +202,9 @@ impl WorkerEvent {
             | WorkerEvent::Scanned(Err(message))
             | WorkerEvent::Exported(Err(message))
             | WorkerEvent::Previewed(Err(message))
-            | WorkerEvent::Verified(Err(VerifyFailed { message, .. })) => Some(message),
+            | WorkerEvent::Verified(Err(SourceFailed { message, .. }))
+            | WorkerEvent::MergePreviewed(Err(SourceFailed { message, .. }))
+            | WorkerEvent::Merged(Err(SourceFailed { message, .. })) => Some(message),
             WorkerEvent::Unlocked { .. }
             | WorkerEvent::Saved { .. }
             | WorkerEvent::Scanned(Ok(_))
@@ -174,6 +212,8 @@ impl WorkerEvent {
             | WorkerEvent::Progress { .. }
             | WorkerEvent::Previewed(Ok(_))
             | WorkerEvent::Verified(Ok(_))
+            | WorkerEvent::MergePreviewed(Ok(_))
+            | WorkerEvent::Merged(Ok(_))
             | WorkerEvent::Status(_) => None,
         }
     }
@@ -259,17 +299,34 @@ pub fn run(
                 }
             },
             Job::Verify(paths, keys) => match vault.as_ref() {
-                None => WorkerEvent::Verified(Err(VerifyFailed {
-                    message: LOCKED.into(),
-                    needs_password: false,
-                    needs_identity: false,
-                })),
+                None => WorkerEvent::Verified(Err(SourceFailed::plain(LOCKED))),
                 Some(v) => {
                     let mut progress = Progress(&events);
                     let result = check(v, &paths, keys, now(), &mut progress);
                     WorkerEvent::Verified(result.map(Box::new))
                 }
             },
+            Job::MergePreview(paths, keys) => WorkerEvent::MergePreviewed(match vault.as_ref() {
+                None => Err(SourceFailed::plain(LOCKED)),
+                Some(v) => read_copies(v, &paths, keys).map(|copies| {
+                    let documents: Vec<&Document> =
+                        copies.iter().map(|(_, c)| &c.document).collect();
+                    let reports = v.merge_preview(&documents, now());
+                    paths.into_iter().zip(reports).collect()
+                }),
+            }),
+            Job::Merge(paths, keys) => WorkerEvent::Merged(match vault.as_mut() {
+                None => Err(SourceFailed::plain(LOCKED)),
+                Some(v) => {
+                    v.set_lock_wait(config.lock_wait);
+                    let result = merge(v, &paths, keys, now());
+                    if result.is_ok() {
+                        // The UI takes the vault's accounts as they are now.
+                        known = None;
+                    }
+                    result.map(Box::new)
+                }
+            }),
             Job::BackupStatus => {
                 let accounts = vault.as_ref().map_or(&[][..], |v| v.accounts());
                 WorkerEvent::Status(backups::status(&config.vault_path, accounts, now()))
@@ -295,17 +352,21 @@ fn unlocked(
 }
 
 /// The line above the list: other copies of the vault a sync tool left beside it
-/// (to merge), then the backup reminder.
+/// that hold something not merged yet, then the backup reminder.
 fn reminder(vault: &Vault, now: i64) -> Option<String> {
-    let mut parts: Vec<String> = keyfob::vault::copies::sync_conflicts(vault.path())
-        .iter()
-        .map(|copy| {
-            format!(
-                "another copy of this vault exists: keyfob merge '{}'",
-                keyfob::text::escape_path(copy)
-            )
-        })
-        .collect();
+    let log = BackupLog::load(vault.path());
+    let copies = copies::unmerged(vault.path(), &log);
+    let mut parts: Vec<String> = Vec::new();
+    if !copies.is_empty() {
+        let key = keymap::keys_for(Cmd::Merge, Context::List)
+            .unwrap_or_else(|| "the merge screen".into());
+        // The merge screen names them; here the line must leave room for the
+        // backup reminder.
+        parts.push(match copies.len() {
+            1 => format!("another copy of this vault found: {key} merges it"),
+            n => format!("{n} other copies of this vault found: {key} merges them"),
+        });
+    }
     let key = keymap::keys_for(Cmd::Backups, Context::List)
         .unwrap_or_else(|| "the backups screen".into());
     let first = format!("make one with {key} (a paper sheet or an age backup) and verify it there");
@@ -316,8 +377,101 @@ fn reminder(vault: &Vault, now: i64) -> Option<String> {
         again: &again,
         recheck: &recheck,
     };
-    parts.extend(BackupLog::load(vault.path()).reminder(vault.accounts(), now, &advice));
+    parts.extend(log.reminder(vault.accounts(), now, &advice));
     (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// Reads other copies of the vault to merge, each with the vault's own key or
+/// the typed password or identity (whichever its header asks for); the first
+/// that does not open stops it all, saying which key it needs.
+fn read_copies(
+    vault: &Vault,
+    paths: &[PathBuf],
+    keys: SourceKeys,
+) -> Result<Vec<(PathBuf, OtherCopy)>, SourceFailed> {
+    let typed_password = keys.password.is_some();
+    let credentials = credentials(keys).map_err(|message| SourceFailed {
+        message,
+        needs_password: false,
+        needs_identity: true,
+    })?;
+    let password = credentials
+        .password
+        .as_deref()
+        .and_then(|bytes| std::str::from_utf8(bytes).ok())
+        .map(|text| Key::passphrase(text.to_string().into()));
+    let mut tried: Vec<&Key> = vec![vault.key()];
+    tried.extend(password.as_ref());
+    tried.extend(credentials.identity.as_ref());
+    let mut out = Vec::with_capacity(paths.len());
+    for path in paths {
+        let shown = keyfob::text::escape_path(path);
+        match copies::read(path, &tried) {
+            Ok(copy) => out.push((path.clone(), copy)),
+            Err(VaultError::NeedsPassphrase | VaultError::WrongPassphrase) => {
+                return Err(SourceFailed {
+                    message: if typed_password {
+                        format!("the password does not open '{shown}': try again")
+                    } else {
+                        format!(
+                            "'{shown}' has another passphrase than this vault: type it, then Enter"
+                        )
+                    },
+                    needs_password: true,
+                    needs_identity: false,
+                });
+            }
+            Err(VaultError::NeedsIdentity | VaultError::WrongIdentity) => {
+                return Err(SourceFailed {
+                    message: format!(
+                        "'{shown}' is encrypted to age recipients this vault's key is not one of: type the path of one's identity file (Tab completes), then Enter"
+                    ),
+                    needs_password: false,
+                    needs_identity: true,
+                });
+            }
+            Err(VaultError::NotFound) => {
+                return Err(SourceFailed::plain(format!("no file at '{shown}'")));
+            }
+            Err(error) => {
+                return Err(SourceFailed::plain(format!(
+                    "'{shown}': {}",
+                    with_causes(&error)
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Merges other copies into the vault and saves, as `keyfob merge` does, and
+/// notes the sync-conflict copies among them as merged.
+fn merge(
+    vault: &mut Vault,
+    paths: &[PathBuf],
+    keys: SourceKeys,
+    now: i64,
+) -> Result<Merged, SourceFailed> {
+    let copies = read_copies(vault, paths, keys)?;
+    let documents: Vec<&Document> = copies.iter().map(|(_, c)| &c.document).collect();
+    let result = vault.merge_and_save(&documents, now);
+    vault.release_lock();
+    let reports = result.map_err(|error| {
+        SourceFailed::plain(format!("nothing was merged: {}", with_causes(&error)))
+    })?;
+    let noted: Vec<(&Path, &str)> = copies
+        .iter()
+        .map(|(path, copy)| (path.as_path(), copy.digest.as_str()))
+        .collect();
+    let unnoted = copies::record_merged(vault.path(), &noted, now)
+        .err()
+        .map(|error| error.to_string());
+    Ok(Merged {
+        reports: paths.iter().cloned().zip(reports).collect(),
+        accounts: vault.accounts().to_vec(),
+        reminder: reminder(vault, now),
+        unnoted,
+    })
 }
 
 fn unlock_failed(error: &VaultError) -> WorkerEvent {
@@ -569,8 +723,8 @@ fn check(
     keys: SourceKeys,
     now: i64,
     progress: &mut Progress<'_>,
-) -> Result<Verified, VerifyFailed> {
-    let mut credentials = credentials(keys).map_err(|message| VerifyFailed {
+) -> Result<Verified, SourceFailed> {
+    let mut credentials = credentials(keys).map_err(|message| SourceFailed {
         message,
         needs_password: false,
         needs_identity: true,
@@ -583,7 +737,7 @@ fn check(
             ),
             _ => (false, false),
         };
-        VerifyFailed {
+        SourceFailed {
             message: with_causes(&error),
             needs_password,
             needs_identity,
@@ -725,8 +879,17 @@ mod tests {
         assert_eq!(saved[0].kind.counter(), Some(9));
     }
 
-    #[test]
-    fn the_worker_merges_another_keyfobs_save_and_later_saves_keep_it() {
+    /// A worker thread on a new vault encrypted to a new identity file, unlocked.
+    struct Running {
+        dir: tempfile::TempDir,
+        vault_path: PathBuf,
+        identity: PathBuf,
+        jobs: Sender<Job>,
+        events: Receiver<WorkerEvent>,
+        worker: std::thread::JoinHandle<()>,
+    }
+
+    fn running() -> Running {
         let dir = tempfile::tempdir().unwrap();
         let vault_path = dir.path().join("vault.age");
         let identity = dir.path().join("id.txt");
@@ -743,6 +906,26 @@ mod tests {
             events.recv().unwrap(),
             WorkerEvent::Unlocked { .. }
         ));
+        Running {
+            dir,
+            vault_path,
+            identity,
+            jobs,
+            events,
+            worker,
+        }
+    }
+
+    #[test]
+    fn the_worker_merges_another_keyfobs_save_and_later_saves_keep_it() {
+        let Running {
+            dir: _dir,
+            vault_path,
+            identity,
+            jobs,
+            events,
+            worker,
+        } = running();
         let mut a = totp("A");
         jobs.send(Job::Save(vec![a.clone()])).unwrap();
         assert!(matches!(
@@ -808,9 +991,100 @@ mod tests {
         };
         let reminder = reminder.unwrap_or_default();
         assert!(
-            reminder.contains("another copy of this vault exists: keyfob merge '")
-                && reminder.contains("vault.sync-conflict-20261202-101010-ABCDEFG.age'"),
+            reminder == "another copy of this vault found: Ctrl-G merges it",
             "{reminder}"
         );
+    }
+
+    #[test]
+    fn the_worker_merges_copies_with_the_key_each_needs_and_stops_naming_them() {
+        let Running {
+            dir,
+            vault_path,
+            identity,
+            jobs,
+            events,
+            worker,
+        } = running();
+        jobs.send(Job::Save(vec![totp("A")])).unwrap();
+        assert!(matches!(events.recv().unwrap(), WorkerEvent::Saved { .. }));
+        // A sync-conflict copy under the vault's key, with B added; a USB
+        // stick's copy under a passphrase, with C.
+        let key = Key::from_identity_file(&identity).unwrap();
+        let copy = dir
+            .path()
+            .join("vault.sync-conflict-20261202-101010-ABCDEFG.age");
+        std::fs::copy(&vault_path, &copy).unwrap();
+        let mut other = Vault::open(&copy, key.clone()).unwrap();
+        other.accounts_mut().push(totp("B"));
+        other.save().unwrap();
+        drop(other);
+        let stick = dir.path().join("stick.age");
+        let mut other =
+            Vault::create(&stick, Key::passphrase("stick pass".to_string().into()), 0).unwrap();
+        other.accounts_mut().push(totp("C"));
+        other.save().unwrap();
+        drop(other);
+        let bytes = |p: &Path| std::fs::read(p).unwrap();
+        let (vault_before, copy_before, stick_before) =
+            (bytes(&vault_path), bytes(&copy), bytes(&stick));
+        let both = vec![copy.clone(), stick.clone()];
+        // Without the stick's passphrase: asked for, nothing read.
+        jobs.send(Job::MergePreview(both.clone(), SourceKeys::default()))
+            .unwrap();
+        match events.recv().unwrap() {
+            WorkerEvent::MergePreviewed(Err(failed)) => {
+                assert!(
+                    failed.needs_password && !failed.needs_identity,
+                    "{failed:?}"
+                );
+                assert!(failed.message.contains("stick.age"), "{}", failed.message);
+            }
+            _ => panic!("the preview should ask for the stick's passphrase"),
+        }
+        let keys = || SourceKeys {
+            password: Some(Zeroizing::new(b"stick pass".to_vec())),
+            identity: None,
+        };
+        jobs.send(Job::MergePreview(both.clone(), keys())).unwrap();
+        match events.recv().unwrap() {
+            WorkerEvent::MergePreviewed(Ok(reports)) => {
+                let added: Vec<Vec<String>> = reports
+                    .iter()
+                    .map(|(_, r)| r.added.iter().map(|e| e.label.clone()).collect())
+                    .collect();
+                assert_eq!(added, [vec!["B (alice)"], vec!["C (alice)"]]);
+            }
+            _ => panic!("the preview should read both copies"),
+        }
+        assert_eq!(bytes(&vault_path), vault_before, "a preview saved");
+        jobs.send(Job::Merge(both.clone(), keys())).unwrap();
+        match events.recv().unwrap() {
+            WorkerEvent::Merged(Ok(merged)) => {
+                let mut issuers: Vec<&str> =
+                    merged.accounts.iter().map(|a| a.issuer.as_str()).collect();
+                issuers.sort_unstable();
+                assert_eq!(issuers, ["A", "B", "C"]);
+                let reminder = merged.reminder.unwrap_or_default();
+                assert!(!reminder.contains("another copy"), "{reminder}");
+                assert!(merged.unnoted.is_none());
+            }
+            _ => panic!("the merge should succeed"),
+        }
+        assert_eq!(
+            (bytes(&copy), bytes(&stick)),
+            (copy_before, stick_before),
+            "a copy was changed"
+        );
+        let on_disk = Vault::open(&vault_path, key).unwrap();
+        assert_eq!(on_disk.accounts().len(), 3);
+        // The UI's next save starts from the merged accounts: nothing is lost.
+        jobs.send(Job::Save(on_disk.accounts().to_vec())).unwrap();
+        assert!(matches!(
+            events.recv().unwrap(),
+            WorkerEvent::Saved { merged: None, .. }
+        ));
+        drop(jobs);
+        worker.join().unwrap();
     }
 }

@@ -10,40 +10,17 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::ScreenState;
+use super::sources::SourceFields;
 use crate::tui::app::{Action, App, Effect, Job};
-use crate::tui::input::TextInput;
 use crate::tui::keymap::{Cmd, Context};
-use crate::tui::paths;
-use crate::tui::view::{Theme, input_line, render_form_screen};
+use crate::tui::view::{Theme, render_form_screen};
 use crate::tui::worker::WorkerEvent;
-
-/// Which field has the cursor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ImportField {
-    /// The paths.
-    #[default]
-    Paths,
-    /// The password of encrypted sources.
-    Password,
-    /// The identity file of backups encrypted to age recipients.
-    Identity,
-}
 
 /// The import screen.
 #[derive(Default)]
 pub struct ImportScreen {
-    /// Files and directories to import, as a shell would split them.
-    pub paths: TextInput,
-    /// The password of encrypted sources (shown once one is met).
-    pub password: TextInput,
-    /// A source was encrypted: the password field is shown.
-    pub asks_password: bool,
-    /// The identity file of keyfob backups encrypted to age recipients.
-    pub identity: TextInput,
-    /// A source was such a backup: the identity field is shown.
-    pub asks_identity: bool,
-    /// Where the cursor is.
-    pub focus: ImportField,
+    /// The paths to import, and the password and identity of encrypted ones.
+    pub fields: SourceFields,
     /// The preview of the paths as typed when it was made.
     pub preview: Option<(String, Box<Preview>)>,
     /// Why the last attempt was refused, or what Tab found.
@@ -51,26 +28,6 @@ pub struct ImportScreen {
 }
 
 impl ImportScreen {
-    fn focused(&mut self) -> &mut TextInput {
-        match self.focus {
-            ImportField::Password => &mut self.password,
-            ImportField::Identity => &mut self.identity,
-            ImportField::Paths => &mut self.paths,
-        }
-    }
-
-    /// The fields shown, in order.
-    fn fields(&self) -> Vec<ImportField> {
-        let mut fields = vec![ImportField::Paths];
-        if self.asks_password {
-            fields.push(ImportField::Password);
-        }
-        if self.asks_identity {
-            fields.push(ImportField::Identity);
-        }
-        fields
-    }
-
     /// Whether some file still waits for a password or an identity.
     fn waiting_for_a_key(preview: &Preview) -> bool {
         preview.needing_password().next().is_some() || preview.needing_identity().next().is_some()
@@ -80,7 +37,7 @@ impl ImportScreen {
     fn current(&self) -> Option<&Preview> {
         self.preview
             .as_ref()
-            .filter(|(typed, _)| *typed == self.paths.text())
+            .filter(|(typed, _)| *typed == self.fields.paths.text())
             .map(|(_, preview)| &**preview)
     }
 
@@ -101,12 +58,10 @@ impl ImportScreen {
                 return Vec::new();
             }
         }
-        let typed = self.paths.text().trim().to_string();
-        let paths = match paths::split(&typed) {
-            Ok(paths) if paths.is_empty() => {
-                self.note = Some("Type the files or directories to import".into());
-                return Vec::new();
-            }
+        let paths = match self
+            .fields
+            .typed_paths("Type the files or directories to import")
+        {
             Ok(paths) => paths,
             Err(message) => {
                 self.note = Some(message);
@@ -114,8 +69,7 @@ impl ImportScreen {
             }
         };
         self.note = None;
-        let keys = super::typed_keys(&self.password, &self.identity);
-        app.start("Reading", Job::ImportPreview(paths, keys))
+        app.start("Reading", Job::ImportPreview(paths, self.fields.keys()))
     }
 }
 
@@ -128,24 +82,9 @@ impl ScreenState for ImportScreen {
         if app.waiting() {
             return Vec::new();
         }
-        match action {
-            Action::Edit(edit) => {
-                self.focused().edit(&edit);
-            }
-            Action::Paste(text) => {
-                self.focused().paste(&text);
-            }
-            Action::Cmd(Cmd::Complete) if self.focus == ImportField::Paths => {
-                self.note = paths::complete(&mut self.paths);
-            }
-            Action::Cmd(Cmd::Complete) if self.focus == ImportField::Identity => {
-                self.note = paths::complete(&mut self.identity);
-            }
-            Action::Cmd(step @ (Cmd::NextField | Cmd::PrevField)) => {
-                self.focus = super::next(&self.fields(), self.focus, step == Cmd::NextField);
-            }
-            Action::Cmd(Cmd::Cancel) => app.show_list(),
-            Action::Cmd(Cmd::Submit) => return self.submit(app),
+        match self.fields.update(action, &mut self.note) {
+            Some(Action::Cmd(Cmd::Cancel)) => app.show_list(),
+            Some(Action::Cmd(Cmd::Submit)) => return self.submit(app),
             _ => {}
         }
         Vec::new()
@@ -155,23 +94,21 @@ impl ScreenState for ImportScreen {
         match event {
             WorkerEvent::Previewed(Ok(preview)) => {
                 if preview.needing_password().next().is_some() {
-                    self.asks_password = true;
-                    self.focus = ImportField::Password;
-                    self.note = Some(if self.password.is_empty() {
+                    self.fields.ask_password();
+                    self.note = Some(if self.fields.password.is_empty() {
                         "A source is encrypted: type its password, then Enter".into()
                     } else {
                         "The password does not open it: try again".into()
                     });
                 } else if preview.needing_identity().next().is_some() {
-                    self.asks_identity = true;
-                    self.focus = ImportField::Identity;
-                    self.note = Some(if self.identity.text().trim().is_empty() {
+                    self.fields.ask_identity();
+                    self.note = Some(if self.fields.identity.text().trim().is_empty() {
                         "A keyfob backup is encrypted to age recipients: type the path of one's identity file (Tab completes), then Enter".into()
                     } else {
                         "That identity is not one of the backup's recipients: try another".into()
                     });
                 }
-                self.preview = Some((self.paths.text().to_string(), preview));
+                self.preview = Some((self.fields.paths.text().to_string(), preview));
             }
             WorkerEvent::Previewed(Err(message)) => self.note = Some(message),
             other => super::unexpected(app, other),
@@ -187,25 +124,8 @@ impl ScreenState for ImportScreen {
                 "Files or directories (space between them; Tab completes): other apps' exports, QR screenshots, keyfob backups.",
             ),
             Line::default(),
-            input_line(
-                "Paths",
-                &self.paths,
-                false,
-                self.focus == ImportField::Paths,
-                theme,
-                8,
-                width,
-            ),
         ];
-        for field in self.fields() {
-            let (label, input, masked) = match field {
-                ImportField::Paths => continue,
-                ImportField::Password => ("Password", &self.password, true),
-                ImportField::Identity => ("Identity", &self.identity, false),
-            };
-            let focused = self.focus == field;
-            lines.push(input_line(label, input, masked, focused, theme, 8, width));
-        }
+        lines.extend(self.fields.lines("Paths", theme, width));
         if let Some(note) = &self.note {
             lines.push(Line::from(Span::styled(note.clone(), theme.warn())));
         }

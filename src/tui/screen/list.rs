@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 use zeroize::Zeroizing;
 
-use super::{AccountForm, BackupsScreen, ImportScreen, QrView, ScreenState};
+use super::{AccountForm, BackupsScreen, ImportScreen, MergeScreen, QrView, ScreenState};
 use crate::tui::app::{Action, App, Effect};
 use crate::tui::keymap::{Cmd, Context};
 use crate::tui::popup::Popup;
@@ -96,6 +96,7 @@ impl ListScreen {
                 }
             }
             Cmd::Import => app.show(ImportScreen::default()),
+            Cmd::Merge => app.show(MergeScreen::new(app)),
             Cmd::Backups => {
                 let (screen, effects) = BackupsScreen::open(app);
                 app.show(Box::new(screen));

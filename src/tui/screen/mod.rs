@@ -19,7 +19,9 @@ mod backups;
 mod create;
 mod import;
 mod list;
+mod merge;
 mod qr;
+mod sources;
 mod unlock;
 
 #[cfg(test)]
@@ -29,6 +31,7 @@ pub use backups::BackupsScreen;
 pub use create::CreateForm;
 pub use import::ImportScreen;
 pub use list::ListScreen;
+pub use merge::MergeScreen;
 pub use qr::QrView;
 pub use unlock::UnlockForm;
 
@@ -142,6 +145,8 @@ screens! {
     Qr(QrView),
     /// Bringing accounts in.
     Import(ImportScreen),
+    /// Merging other copies of the vault.
+    Merge(MergeScreen),
     /// Backup status, backups, exports and verifying.
     Backups(Box<BackupsScreen>),
 }
