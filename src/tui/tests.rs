@@ -1823,6 +1823,7 @@ fn merge_screen_fills_in_the_copies_previews_asks_for_a_key_and_merges() {
             reports: vec![(paths[0].clone(), report)],
             accounts: after.clone(),
             reminder: None,
+            done_with: vec![dir.path().join(conflict)],
             unnoted: None,
         })))),
     );
@@ -1839,7 +1840,7 @@ fn merge_screen_fills_in_the_copies_previews_asks_for_a_key_and_merges() {
         .unwrap_or_default();
     assert_eq!(
         status,
-        "Merged: 1 added, 1 updated, 1 deleted, 0 restored, 0 in conflict"
+        "Merged: 1 added, 1 updated, 1 deleted, 0 restored, 0 in conflict; the copy can be deleted once every device has synced"
     );
     // With nothing beside the vault, the screen says so; Esc goes back.
     app.settings.vault_path = dir.path().join("elsewhere/vault.age");

@@ -166,6 +166,9 @@ pub struct Merged {
     pub accounts: Vec<Account>,
     /// The line above the list after it (copies left to merge, the backup reminder).
     pub reminder: Option<String>,
+    /// The sync-conflict copies among them: everything in them is in the vault
+    /// now, so they can be deleted.
+    pub done_with: Vec<PathBuf>,
     /// Why the merged copies could not be noted in the backup log, if so.
     pub unnoted: Option<String>,
 }
@@ -461,6 +464,7 @@ fn merge(
     })?;
     let noted: Vec<(&Path, &str)> = copies
         .iter()
+        .filter(|(path, _)| copies::is_copy_of(vault.path(), path))
         .map(|(path, copy)| (path.as_path(), copy.digest.as_str()))
         .collect();
     let unnoted = copies::record_merged(vault.path(), &noted, now)
@@ -470,6 +474,7 @@ fn merge(
         reports: paths.iter().cloned().zip(reports).collect(),
         accounts: vault.accounts().to_vec(),
         reminder: reminder(vault, now),
+        done_with: noted.iter().map(|(path, _)| path.to_path_buf()).collect(),
         unnoted,
     })
 }
@@ -1068,6 +1073,11 @@ mod tests {
                 let reminder = merged.reminder.unwrap_or_default();
                 assert!(!reminder.contains("another copy"), "{reminder}");
                 assert!(merged.unnoted.is_none());
+                assert_eq!(
+                    merged.done_with,
+                    std::slice::from_ref(&copy),
+                    "the stick is not a sync-conflict copy"
+                );
             }
             _ => panic!("the merge should succeed"),
         }

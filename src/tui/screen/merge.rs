@@ -131,6 +131,13 @@ impl ScreenState for MergeScreen {
                 if !total.conflicts.is_empty() {
                     message.push_str(" (conflicts are tagged 'conflict': check which works, then remove the other)");
                 }
+                match merged.done_with.len() {
+                    0 => {}
+                    1 => message.push_str("; the copy can be deleted once every device has synced"),
+                    _ => {
+                        message.push_str("; the copies can be deleted once every device has synced")
+                    }
+                }
                 if let Some(error) = merged.unnoted {
                     message.push_str(&format!("; the merged copies could not be noted: {error}"));
                 }
