@@ -155,6 +155,8 @@ pub struct App {
     pub clipboard_deadline: Option<i64>,
     /// Rows of the list seen in the last frame (for page up/down).
     pub page: usize,
+    /// Rows of the terminal in the last frame (how much of the help fits).
+    pub rows: u16,
     /// Set when the user quits.
     pub quit: bool,
     /// The vault is open (decrypted accounts are held).
@@ -209,6 +211,7 @@ impl App {
             last_input: now,
             clipboard_deadline: None,
             page: 10,
+            rows: 24,
             quit: false,
             open: false,
             next: None,
@@ -487,7 +490,7 @@ fn route(app: &mut App, action: Action) -> Vec<Effect> {
     }
     match action {
         Action::Cmd(Cmd::Help) => {
-            app.popup = Some(Popup::Help);
+            app.popup = Some(Popup::Help { top: 0 });
             Vec::new()
         }
         Action::Cmd(Cmd::Lock) if app.unlocked() => {

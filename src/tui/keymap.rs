@@ -338,6 +338,11 @@ pub const BACKUPS_TEXT: Where = Where {
     name: "backups, in a field",
     contexts: &[C::BackupsText],
 };
+/// The help popup.
+pub const HELP: Where = Where {
+    name: "help",
+    contexts: &[C::Help],
+};
 /// The help and error popups.
 pub const POPUP: Where = Where {
     name: "help, error",
@@ -375,6 +380,8 @@ const fn cmd(c: Cmd) -> Does {
 pub const BINDINGS: &[Binding] = &[
     row(&EVERYWHERE, &[ctrl('q'), ctrl('c')], cmd(Cmd::Quit), "quit (clears the clipboard)", None),
     // Popups take every key.
+    row(&HELP, &[key(KeyCode::Down), key(KeyCode::Up)], Does::Cmds(&[Cmd::Down, Cmd::Up]), "scroll the keys when they do not fit", None),
+    row(&HELP, &[key(KeyCode::PageDown), key(KeyCode::PageUp)], Does::Cmds(&[Cmd::PageDown, Cmd::PageUp]), "scroll a page", None),
     row(&POPUP, &[KeySpec::Any], cmd(Cmd::Dismiss), "close", None),
     row(&CONFIRM, &[ch('y'), ch('Y')], cmd(Cmd::Confirm), "delete", None),
     row(&CONFIRM, &[KeySpec::Any], cmd(Cmd::Cancel), "keep it", None),

@@ -144,6 +144,7 @@ fn event_loop(
         terminal
             .draw(|frame| {
                 app.page = usize::from(frame.area().height.saturating_sub(6)).max(1);
+                app.rows = frame.area().height;
                 frame.render_widget(&*app, frame.area());
             })
             .context("drawing the screen")?;

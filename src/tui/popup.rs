@@ -16,8 +16,12 @@ use super::view::{Theme, centered, render_message};
 /// A window over the current screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Popup {
-    /// The keys of the screen below.
-    Help,
+    /// The keys of the screen below, from the `top`-th row (when they do not
+    /// all fit).
+    Help {
+        /// The first row shown.
+        top: usize,
+    },
     /// "Delete this account?"
     ConfirmDelete(AccountId),
     /// Something went wrong; any key closes it.
@@ -28,7 +32,7 @@ impl Popup {
     /// Where the keyboard is while the popup is open.
     pub fn context(&self) -> Context {
         match self {
-            Popup::Help => Context::Help,
+            Popup::Help { .. } => Context::Help,
             Popup::Error(_) => Context::Message,
             Popup::ConfirmDelete(_) => Context::ConfirmDelete,
         }
@@ -37,7 +41,7 @@ impl Popup {
     /// Draws the popup over `area`.
     pub fn render(&self, app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
         match self {
-            Popup::Help => render_help(app.screen.context(), theme, area, buf),
+            Popup::Help { top } => render_help(app.screen.context(), *top, theme, area, buf),
             Popup::Error(message) => {
                 render_message(theme, "Error", message, "any key closes", true, area, buf)
             }
@@ -80,7 +84,23 @@ pub fn update(app: &mut App, popup: Popup, action: Action) -> Vec<Effect> {
             }
             app.set_status("Nothing deleted");
         }
-        Popup::Help | Popup::Error(_) => {
+        Popup::Help { top } => {
+            let rows = keymap::help(app.screen.context()).len();
+            let last = rows.saturating_sub(usize::from(app.rows.saturating_sub(2)));
+            let page = usize::from(app.rows.saturating_sub(3)).max(1);
+            let top = match action {
+                // Scrolling, when not every row fits.
+                Action::Cmd(Cmd::Down) if last > 0 => top + 1,
+                Action::Cmd(Cmd::Up) if last > 0 => top.saturating_sub(1),
+                Action::Cmd(Cmd::PageDown) if last > 0 => top + page,
+                Action::Cmd(Cmd::PageUp) if last > 0 => top.saturating_sub(page),
+                // Any other key closes it.
+                Action::Cmd(_) => return Vec::new(),
+                _ => top,
+            };
+            app.popup = Some(Popup::Help { top: top.min(last) });
+        }
+        Popup::Error(_) => {
             if !matches!(action, Action::Cmd(_)) {
                 app.popup = Some(popup);
             }
@@ -89,7 +109,7 @@ pub fn update(app: &mut App, popup: Popup, action: Action) -> Vec<Effect> {
     Vec::new()
 }
 
-fn render_help(context: Context, theme: Theme, area: Rect, buf: &mut Buffer) {
+fn render_help(context: Context, top: usize, theme: Theme, area: Rect, buf: &mut Buffer) {
     let rows = keymap::help(context);
     let key_width = rows
         .iter()
@@ -106,13 +126,22 @@ fn render_help(context: Context, theme: Theme, area: Rect, buf: &mut Buffer) {
         })
         .collect();
     let height = (lines.len() as u16 + 2).min(area.height);
+    let shown = usize::from(height.saturating_sub(2));
+    let top = top.min(lines.len().saturating_sub(shown));
+    let title = if lines.len() > shown {
+        format!(
+            " Keys {}-{} of {} (↓/↑ scroll, any other key closes) ",
+            top + 1,
+            top + shown,
+            lines.len()
+        )
+    } else {
+        " Keys (any key closes) ".to_string()
+    };
+    let lines: Vec<Line> = lines.into_iter().skip(top).collect();
     let popup = centered(area, 76, height);
     Clear.render(popup, buf);
     Paragraph::new(lines)
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(" Keys (any key closes) "),
-        )
+        .block(Block::default().borders(Borders::ALL).title(title))
         .render(popup, buf);
 }

@@ -267,10 +267,48 @@ fn qr_secret_revealed_on_r_and_hidden_on_next_key() {
 }
 
 #[test]
+fn help_that_does_not_fit_scrolls_and_any_other_key_closes_it() {
+    let mut app = unlocked();
+    let rows = super::keymap::help(app.screen.context());
+    let (first, last) = (rows[0].1, rows[rows.len() - 1].1);
+    // 16 rows: 14 of the keys fit.
+    app.rows = 16;
+    press(&mut app, &[key(KeyCode::Char('?'))]);
+    let screen = draw(&app, 80, 16);
+    assert!(
+        screen.contains(&format!("Keys 1-14 of {}", rows.len())),
+        "{screen}"
+    );
+    assert!(screen.contains(first) && !screen.contains(last), "{screen}");
+    press(&mut app, &[key(KeyCode::Down)]);
+    assert_eq!(app.popup, Some(Popup::Help { top: 1 }));
+    assert!(!draw(&app, 80, 16).contains(first));
+    // A page down goes no further than the last row.
+    press(&mut app, &[key(KeyCode::PageDown), key(KeyCode::PageDown)]);
+    assert_eq!(
+        app.popup,
+        Some(Popup::Help {
+            top: rows.len() - 14
+        })
+    );
+    let screen = draw(&app, 80, 16);
+    assert!(screen.contains(last), "{screen}");
+    press(&mut app, &[key(KeyCode::PageUp), key(KeyCode::Up)]);
+    assert_eq!(app.popup, Some(Popup::Help { top: 0 }));
+    press(&mut app, &[key(KeyCode::Char('x'))]);
+    assert_eq!(app.popup, None);
+    assert!(app.query.is_empty(), "the key closing help is not typed");
+    // Where every row fits, ↓ closes it like any key.
+    app.rows = 40;
+    press(&mut app, &[key(KeyCode::Char('?')), key(KeyCode::Down)]);
+    assert_eq!(app.popup, None);
+}
+
+#[test]
 fn snapshot_help() {
     let mut app = unlocked();
     press(&mut app, &[key(KeyCode::Char('?'))]);
-    assert_eq!(app.popup, Some(Popup::Help));
+    assert_eq!(app.popup, Some(Popup::Help { top: 0 }));
     insta::assert_snapshot!("help", draw(&app, 80, 24));
     press(&mut app, &[key(KeyCode::Char('x'))]);
     assert_eq!(app.popup, None);
