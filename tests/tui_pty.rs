@@ -649,7 +649,7 @@ fn a_sync_conflict_copy_merged_through_ctrl_g() {
     );
     let copy_before = std::fs::read(&copy).unwrap();
     let mut ui = ui_on(dir.path(), &vault, &identity, &[]);
-    ui.wait_for("another copy of this vault found: Ctrl-G merges it");
+    ui.wait_for("another copy of this vault exists: Ctrl-G merges it");
     ui.send(b"\x07"); // Ctrl-G
     ui.wait_for("Merge another copy of this vault");
     ui.send(b"\r");

@@ -1556,7 +1556,7 @@ fn digit_fixture() -> Vec<Account> {
     ]
 }
 
-const REMINDER: &str = "another copy of this vault found: Ctrl-G merges it; no verified backup yet: make one with Ctrl-P (a paper sheet or an age backup) and verify it there";
+const REMINDER: &str = "another copy of this vault exists: Ctrl-G merges it; no verified backup yet: make one with Ctrl-P (a paper sheet or an age backup) and verify it there";
 
 #[test]
 fn codes_and_next_codes_fit_at_80x24_and_100x30_for_6_to_10_digits_and_steam() {

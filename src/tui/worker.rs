@@ -366,8 +366,8 @@ fn reminder(vault: &Vault, now: i64) -> Option<String> {
         // The merge screen names them; here the line must leave room for the
         // backup reminder.
         parts.push(match copies.len() {
-            1 => format!("another copy of this vault found: {key} merges it"),
-            n => format!("{n} other copies of this vault found: {key} merges them"),
+            1 => format!("another copy of this vault exists: {key} merges it"),
+            n => format!("{n} other copies of this vault exist: {key} merges them"),
         });
     }
     let key = keymap::keys_for(Cmd::Backups, Context::List)
@@ -996,7 +996,7 @@ mod tests {
         };
         let reminder = reminder.unwrap_or_default();
         assert!(
-            reminder == "another copy of this vault found: Ctrl-G merges it",
+            reminder == "another copy of this vault exists: Ctrl-G merges it",
             "{reminder}"
         );
     }
