@@ -668,3 +668,28 @@ fn a_sync_conflict_copy_merged_through_ctrl_g() {
         "the copy was changed"
     );
 }
+
+#[test]
+fn an_account_another_keyfob_adds_shows_up_without_a_key_press() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, identity) = identity_vault(dir.path());
+    let ui = ui_on(dir.path(), &vault, &identity, &[]);
+    ui.wait_for("alice@gmail.com");
+    cli_on(
+        &vault,
+        &identity,
+        &[
+            "add",
+            "--issuer",
+            "Laptop",
+            "--name",
+            "bob",
+            "--secret",
+            "MFRGGZDFMZTWQ2LK",
+        ],
+    );
+    let screen = ui.wait_for("Laptop");
+    assert!(screen.contains("3 accounts"), "{screen}");
+    ui.wait_for("Another program saved the vault");
+    ui.quit();
+}

@@ -30,6 +30,8 @@ pub use super::worker::{Job, WorkerEvent};
 const SAVING: &str = "Saving: ";
 /// Seconds a status message stays on screen.
 const STATUS_SECONDS: i64 = 8;
+/// Seconds between looks at the vault file for another program's changes.
+const REFRESH_SECONDS: i64 = 3;
 
 /// What the user can configure.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,6 +153,8 @@ pub struct App {
     pub reminder: Option<String>,
     /// Last key press, for the idle lock.
     pub last_input: i64,
+    /// When the worker last looked at the file for another program's changes.
+    pub last_refresh: i64,
     /// When to clear the clipboard.
     pub clipboard_deadline: Option<i64>,
     /// Rows of the list seen in the last frame (for page up/down).
@@ -209,6 +213,7 @@ impl App {
             status: None,
             reminder: None,
             last_input: now,
+            last_refresh: now,
             clipboard_deadline: None,
             page: 10,
             rows: 24,
@@ -428,6 +433,28 @@ fn haystack(account: &Account) -> Utf32String {
     Utf32String::from(text)
 }
 
+/// The file changed on disk and the worker read it again. The accounts are
+/// taken when no save is on its way (that save merges with the file and
+/// answers with them).
+fn reloaded(app: &mut App, result: Result<super::worker::Reloaded, String>) -> Vec<Effect> {
+    if !app.unlocked() {
+        return Vec::new();
+    }
+    match result {
+        Ok(reloaded) if app.saves_done == app.saves_sent => {
+            app.set_accounts(reloaded.accounts);
+            app.reminder = reloaded.reminder;
+            app.set_status("Another program saved the vault: its changes are in");
+            vec![Effect::Job(Job::Adopt)]
+        }
+        Ok(_) => Vec::new(),
+        Err(message) => {
+            app.error(message);
+            Vec::new()
+        }
+    }
+}
+
 /// `~/rest` with the home directory put in.
 pub fn expand_home(path: &str) -> PathBuf {
     match (path.strip_prefix("~/"), std::env::var("HOME")) {
@@ -519,16 +546,28 @@ fn tick(app: &mut App, now: i64) -> Vec<Effect> {
     {
         effects.extend(app.lock());
         app.set_status("Locked after inactivity");
+    } else if app.unlocked()
+        && app.busy.is_none()
+        && now.saturating_sub(app.last_refresh) >= REFRESH_SECONDS
+    {
+        // Another keyfob, the agent's user or a sync tool may have saved.
+        app.last_refresh = now;
+        effects.push(Effect::Job(Job::Refresh));
     }
     effects
 }
 
 fn worker_event(app: &mut App, event: WorkerEvent) -> Vec<Effect> {
-    if let WorkerEvent::Progress { done, total } = event {
-        // The job goes on: only the spinner's text changes.
-        app.busy = Some(format!("Reading file {} of {total}", done + 1));
-        return Vec::new();
-    }
+    let event = match event {
+        WorkerEvent::Progress { done, total } => {
+            // The job goes on: only the spinner's text changes.
+            app.busy = Some(format!("Reading file {} of {total}", done + 1));
+            return Vec::new();
+        }
+        // Not an answer to a job the UI waits for: the spinner stays.
+        WorkerEvent::Reloaded(result) => return reloaded(app, result),
+        other => other,
+    };
     app.busy = None;
     match event {
         WorkerEvent::Unlocked { accounts, reminder } => {

@@ -501,8 +501,10 @@ fn hotp_code_of_a_failed_save_is_never_shown_or_copied() {
 
 #[test]
 fn idle_lock_drops_the_accounts() {
+    let locks = |effects: &[Effect]| effects.iter().any(|e| matches!(e, Effect::Job(Job::Lock)));
     let mut app = unlocked();
-    assert!(update(&mut app, Action::Tick(NOW + 299)).is_empty());
+    assert!(!locks(&update(&mut app, Action::Tick(NOW + 299))));
+    assert!(app.unlocked());
     let effects = update(&mut app, Action::Tick(NOW + 300));
     assert!(effects.iter().any(|e| matches!(e, Effect::Job(Job::Lock))));
     assert!(app.accounts.is_empty());
@@ -511,7 +513,73 @@ fn idle_lock_drops_the_accounts() {
     let mut app = unlocked();
     update(&mut app, Action::Tick(NOW + 200));
     type_text(&mut app, "x");
-    assert!(update(&mut app, Action::Tick(NOW + 450)).is_empty());
+    assert!(!locks(&update(&mut app, Action::Tick(NOW + 450))));
+    assert!(app.unlocked());
+}
+
+#[test]
+fn every_few_seconds_the_worker_looks_for_another_programs_changes() {
+    let refreshes = |effects: &[Effect]| {
+        effects
+            .iter()
+            .filter(|e| matches!(e, Effect::Job(Job::Refresh)))
+            .count()
+    };
+    let mut app = unlocked();
+    assert_eq!(refreshes(&update(&mut app, Action::Tick(NOW + 1))), 0);
+    assert_eq!(refreshes(&update(&mut app, Action::Tick(NOW + 3))), 1);
+    assert_eq!(refreshes(&update(&mut app, Action::Tick(NOW + 4))), 0);
+    // Not while the worker is busy (a save, a merge), nor while locked.
+    app.busy = Some("Saving: x".into());
+    assert_eq!(refreshes(&update(&mut app, Action::Tick(NOW + 9))), 0);
+    app.busy = None;
+    assert_eq!(refreshes(&update(&mut app, Action::Tick(NOW + 10))), 1);
+    press(&mut app, &[ctrl('l')]);
+    assert_eq!(refreshes(&update(&mut app, Action::Tick(NOW + 20))), 0);
+}
+
+#[test]
+fn changes_another_program_saved_are_taken_unless_a_save_is_on_its_way() {
+    use super::worker::Reloaded;
+    let mut app = unlocked();
+    let mut theirs = fixture();
+    theirs.remove(0);
+    let event = |accounts: Vec<Account>| {
+        Action::Worker(WorkerEvent::Reloaded(Ok(Reloaded {
+            accounts,
+            reminder: None,
+        })))
+    };
+    // A save on its way: its answer will carry the merge, this is not taken.
+    press(&mut app, &[ctrl('f')]);
+    let pinned = app.accounts.clone();
+    app.busy = Some("Reading".into());
+    assert!(update(&mut app, event(theirs.clone())).is_empty());
+    assert_eq!(app.accounts, pinned);
+    assert_eq!(
+        app.busy.as_deref(),
+        Some("Reading"),
+        "the spinner of another job went"
+    );
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::Saved {
+            reminder: None,
+            merged: None,
+        }),
+    );
+    // Nothing on its way: taken, and the worker is told.
+    let effects = update(&mut app, event(theirs.clone()));
+    assert!(matches!(effects.as_slice(), [Effect::Job(Job::Adopt)]));
+    assert_eq!(app.accounts, theirs);
+    assert_eq!(app.reminder, None);
+    // A file that no longer opens says so, and changes nothing.
+    update(
+        &mut app,
+        Action::Worker(WorkerEvent::Reloaded(Err("no longer opens".into()))),
+    );
+    assert_eq!(app.popup, Some(Popup::Error("no longer opens".into())));
+    assert_eq!(app.accounts, theirs);
 }
 
 #[test]

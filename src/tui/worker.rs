@@ -17,6 +17,7 @@ use keyfob::text::with_causes;
 use keyfob::vault::backups::{self, Advice, BackupLog, BackupStatus};
 use keyfob::vault::copies::{self, OtherCopy};
 use keyfob::vault::paths::PathError;
+use keyfob::vault::store::FileStamp;
 use keyfob::vault::{Document, Key, MergeReport, Vault, VaultError, store};
 use keyfob::verify::{self, Report, VerifyError};
 use keyfob::{Account, AccountId};
@@ -54,6 +55,9 @@ pub enum Job {
     Merge(Vec<PathBuf>, SourceKeys),
     /// Read the backup status from the log.
     BackupStatus,
+    /// Bring in what another keyfob or a sync tool saved to the file since, if
+    /// anything (answered only when the file changed).
+    Refresh,
     /// Forget the vault.
     Lock,
 }
@@ -74,6 +78,7 @@ impl std::fmt::Debug for Job {
             Job::MergePreview(..) => "MergePreview",
             Job::Merge(..) => "Merge",
             Job::BackupStatus => "BackupStatus",
+            Job::Refresh => "Refresh",
             Job::Lock => "Lock",
         })
     }
@@ -146,6 +151,17 @@ pub enum WorkerEvent {
     Merged(Result<Box<Merged>, SourceFailed>),
     /// The backup status.
     Status(BackupStatus),
+    /// The file changed on disk and was read again: the accounts as they are now
+    /// and the line above the list; or why it no longer opens.
+    Reloaded(Result<Reloaded, String>),
+}
+
+/// The vault as another keyfob or a sync tool saved it.
+pub struct Reloaded {
+    /// Its accounts.
+    pub accounts: Vec<Account>,
+    /// The line above the list.
+    pub reminder: Option<String>,
 }
 
 /// A finished check of a backup.
@@ -207,7 +223,8 @@ impl WorkerEvent {
             | WorkerEvent::Previewed(Err(message))
             | WorkerEvent::Verified(Err(SourceFailed { message, .. }))
             | WorkerEvent::MergePreviewed(Err(SourceFailed { message, .. }))
-            | WorkerEvent::Merged(Err(SourceFailed { message, .. })) => Some(message),
+            | WorkerEvent::Merged(Err(SourceFailed { message, .. }))
+            | WorkerEvent::Reloaded(Err(message)) => Some(message),
             WorkerEvent::Unlocked { .. }
             | WorkerEvent::Saved { .. }
             | WorkerEvent::Scanned(Ok(_))
@@ -217,6 +234,7 @@ impl WorkerEvent {
             | WorkerEvent::Verified(Ok(_))
             | WorkerEvent::MergePreviewed(Ok(_))
             | WorkerEvent::Merged(Ok(_))
+            | WorkerEvent::Reloaded(Ok(_))
             | WorkerEvent::Status(_) => None,
         }
     }
@@ -242,8 +260,22 @@ pub fn run(
     // The list the UI's edits start from, when it is not the vault's accounts
     // (after a save merged what the UI has not taken yet).
     let mut known: Option<Vec<Account>> = None;
+    // The file as last looked at by `Job::Refresh`, to read it only when it changed.
+    let mut seen: Option<FileStamp> = None;
     while let Ok(job) = jobs.recv() {
         let event = match job {
+            Job::Refresh => {
+                let Some(v) = vault.as_mut() else { continue };
+                let stamp = FileStamp::of(v.path());
+                if stamp == seen {
+                    continue;
+                }
+                seen = stamp;
+                match refresh(v, &mut known, now()) {
+                    Some(event) => event,
+                    None => continue,
+                }
+            }
             Job::Lock => {
                 vault = None;
                 known = None;
@@ -382,6 +414,40 @@ fn reminder(vault: &Vault, now: i64) -> Option<String> {
     };
     parts.extend(log.reminder(vault.accounts(), now, &advice));
     (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// Reads the vault again when another keyfob or a sync tool changed the file
+/// (the worker's vault holds nothing unsaved: the UI saves every change at
+/// once). Until the UI takes the new accounts (`Job::Adopt`), its edits are
+/// found against the list it had, as after a save that merged.
+fn refresh(vault: &mut Vault, known: &mut Option<Vec<Account>>, now: i64) -> Option<WorkerEvent> {
+    match vault.file_changed() {
+        Ok(false) => return None,
+        Ok(true) => {}
+        // Gone or unreadable for a moment (a sync tool replacing it): the next
+        // look, or the next save, says more.
+        Err(_) => return None,
+    }
+    let previous = known.is_none().then(|| vault.accounts().to_vec());
+    match vault.reload_if_changed() {
+        Ok(false) => None,
+        Ok(true) => {
+            if known.is_none() {
+                *known = previous;
+            }
+            Some(WorkerEvent::Reloaded(Ok(Reloaded {
+                accounts: vault.accounts().to_vec(),
+                reminder: reminder(vault, now),
+            })))
+        }
+        Err(error) => {
+            let key =
+                keymap::keys_for(Cmd::Lock, Context::List).unwrap_or_else(|| "the lock key".into());
+            Some(WorkerEvent::Reloaded(Err(format!(
+                "another program changed the vault file and it no longer opens with this key ({error}): lock with {key} and unlock it with its current one"
+            ))))
+        }
+    }
 }
 
 /// Reads other copies of the vault to merge, each with the vault's own key or
@@ -974,6 +1040,87 @@ mod tests {
             WorkerEvent::Saved { merged: None, .. }
         ));
         assert_eq!(issuers(), ["A/bob/n"]);
+        drop(jobs);
+        worker.join().unwrap();
+    }
+
+    #[test]
+    fn a_refresh_brings_in_another_programs_save_and_only_that() {
+        let Running {
+            dir: _dir,
+            vault_path,
+            identity,
+            jobs,
+            events,
+            worker,
+        } = running();
+        let a = totp("A");
+        jobs.send(Job::Save(vec![a.clone()])).unwrap();
+        assert!(matches!(events.recv().unwrap(), WorkerEvent::Saved { .. }));
+        // Nothing changed since (our own save is not another program's): no answer,
+        // so the next event is the status asked for after it.
+        for _ in 0..2 {
+            jobs.send(Job::Refresh).unwrap();
+        }
+        jobs.send(Job::BackupStatus).unwrap();
+        assert!(matches!(events.recv().unwrap(), WorkerEvent::Status(_)));
+        // Another keyfob adds X.
+        let key = Key::from_identity_file(&identity).unwrap();
+        let mut other = Vault::open(&vault_path, key.clone()).unwrap();
+        other.accounts_mut().push(totp("X"));
+        other.save().unwrap();
+        drop(other);
+        jobs.send(Job::Refresh).unwrap();
+        match events.recv().unwrap() {
+            WorkerEvent::Reloaded(Ok(reloaded)) => {
+                let issuers: Vec<&str> = reloaded
+                    .accounts
+                    .iter()
+                    .map(|a| a.issuer.as_str())
+                    .collect();
+                assert_eq!(issuers, ["A", "X"]);
+            }
+            _ => panic!("the refresh should bring X in"),
+        }
+        // The UI edits A before it took X: the save keeps X.
+        let mut edited = a.clone();
+        edited.note = "n".into();
+        jobs.send(Job::Save(vec![edited])).unwrap();
+        assert!(matches!(
+            events.recv().unwrap(),
+            WorkerEvent::Saved {
+                merged: Some(_),
+                ..
+            }
+        ));
+        let on_disk = Vault::open(&vault_path, key.clone()).unwrap();
+        let saved: Vec<(String, String)> = on_disk
+            .accounts()
+            .iter()
+            .map(|a| (a.issuer.clone(), a.note.clone()))
+            .collect();
+        assert_eq!(
+            saved,
+            [("A".into(), "n".into()), ("X".into(), String::new())]
+        );
+        // The file re-keyed by another program: said once, nothing changed here.
+        let mut other = Vault::open(&vault_path, key).unwrap();
+        other.set_key(Key::generate_identity("now").0);
+        other.save().unwrap();
+        drop(other);
+        jobs.send(Job::Refresh).unwrap();
+        jobs.send(Job::Refresh).unwrap();
+        jobs.send(Job::BackupStatus).unwrap();
+        match events.recv().unwrap() {
+            WorkerEvent::Reloaded(Err(message)) => {
+                assert!(
+                    message.contains("no longer opens with this key"),
+                    "{message}"
+                );
+            }
+            _ => panic!("a re-keyed file should be reported"),
+        }
+        assert!(matches!(events.recv().unwrap(), WorkerEvent::Status(_)));
         drop(jobs);
         worker.join().unwrap();
     }

@@ -685,6 +685,13 @@ impl Vault {
         self.reload_if_changed().map(|_| ())
     }
 
+    /// Whether the file's bytes differ from those this vault last read or wrote
+    /// (another keyfob or a sync tool saved it since). Reads the whole file.
+    pub fn file_changed(&self) -> Result<bool, VaultError> {
+        let bytes = store::read_limited(&self.path)?;
+        Ok(self.loaded != Some(FileDigest::of(&bytes)))
+    }
+
     /// Re-reads the file (same key) when it changed since it was read or written,
     /// dropping unsaved changes; true when it did. Takes no lock: a long-lived
     /// reader (the agent) calls it to see other keyfobs' saves.

@@ -45,6 +45,29 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>, VaultError> {
     Ok(std::mem::take(&mut *bytes))
 }
 
+/// What the file system says of a file without reading it (device, inode,
+/// length, modification time): when it is unchanged, the file was almost
+/// surely neither written nor replaced since. A cheap first check for a
+/// long-lived reader (the agent, the terminal UI) before it reads the file to
+/// compare its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileStamp(u64, u64, u64, i64, i64);
+
+impl FileStamp {
+    /// The stamp of the file at `path`, if it can be read.
+    pub fn of(path: &Path) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt as _;
+        let meta = fs::metadata(path).ok()?;
+        Some(FileStamp(
+            meta.dev(),
+            meta.ino(),
+            meta.len(),
+            meta.mtime(),
+            meta.mtime_nsec(),
+        ))
+    }
+}
+
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path
         .file_name()

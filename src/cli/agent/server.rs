@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::AsFd;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use keyfob::agent::{Request, Response, Status, protocol, socket};
 use keyfob::vault::Vault;
+use keyfob::vault::store::FileStamp;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use secrecy::ExposeSecret;
 use zeroize::Zeroizing;
@@ -136,20 +137,6 @@ pub fn serve(ctx: &Context, timers: &Timers) -> anyhow::Result<ExitCode> {
 }
 
 /// What identifies the vault file's current version without reading it.
-#[derive(PartialEq, Eq)]
-struct Stamp(u64, u64, u64, i64, i64);
-
-fn stamp(path: &Path) -> Option<Stamp> {
-    let meta = fs::metadata(path).ok()?;
-    Some(Stamp(
-        meta.dev(),
-        meta.ino(),
-        meta.len(),
-        meta.mtime(),
-        meta.mtime_nsec(),
-    ))
-}
-
 /// The pages holding the open vault's secrets, locked in RAM while held.
 struct LockedPages {
     /// The first address of each page locked.
@@ -234,14 +221,14 @@ struct Unlocked {
     vault: Vault,
     /// Declared after `vault`: dropped after it, so the pages are wiped while locked.
     pages: LockedPages,
-    seen: Option<Stamp>,
+    seen: Option<FileStamp>,
     last_request: Instant,
 }
 
 impl Unlocked {
     fn new(vault: Vault) -> Self {
         let pages = LockedPages::of(&vault);
-        let seen = stamp(vault.path());
+        let seen = FileStamp::of(vault.path());
         Unlocked {
             vault,
             pages,
@@ -252,7 +239,7 @@ impl Unlocked {
 
     /// Re-reads the vault when another keyfob saved it, and locks the new pages.
     fn refresh(&mut self) -> anyhow::Result<()> {
-        let now = stamp(self.vault.path());
+        let now = FileStamp::of(self.vault.path());
         if now != self.seen {
             self.vault.reload_if_changed()?;
             self.relock();
@@ -265,7 +252,7 @@ impl Unlocked {
         // Unlock first: a page of the old set may also hold a new secret.
         drop(std::mem::replace(&mut self.pages, LockedPages::none()));
         self.pages = LockedPages::of(&self.vault);
-        self.seen = stamp(self.vault.path());
+        self.seen = FileStamp::of(self.vault.path());
     }
 }
 
@@ -444,7 +431,7 @@ impl Agent {
                 let result = code::compute(&mut unlocked.vault, &query, at, ctx);
                 unlocked.vault.release_lock();
                 // A saved counter is a new file and a new copy of the secrets.
-                if stamp(unlocked.vault.path()) != unlocked.seen {
+                if FileStamp::of(unlocked.vault.path()) != unlocked.seen {
                     unlocked.relock();
                 }
                 match result {
