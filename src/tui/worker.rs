@@ -421,25 +421,20 @@ fn reminder(vault: &Vault, now: i64) -> Option<String> {
 /// once). Until the UI takes the new accounts (`Job::Adopt`), its edits are
 /// found against the list it had, as after a save that merged.
 fn refresh(vault: &mut Vault, known: &mut Option<Vec<Account>>, now: i64) -> Option<WorkerEvent> {
-    match vault.file_changed() {
-        Ok(false) => return None,
-        Ok(true) => {}
-        // Gone or unreadable for a moment (a sync tool replacing it): the next
-        // look, or the next save, says more.
-        Err(_) => return None,
-    }
-    let previous = known.is_none().then(|| vault.accounts().to_vec());
     match vault.reload_if_changed() {
-        Ok(false) => None,
-        Ok(true) => {
+        Ok(None) => None,
+        Ok(Some(replaced)) => {
             if known.is_none() {
-                *known = previous;
+                *known = Some(replaced.accounts);
             }
             Some(WorkerEvent::Reloaded(Ok(Reloaded {
                 accounts: vault.accounts().to_vec(),
                 reminder: reminder(vault, now),
             })))
         }
+        // Gone for a moment (a sync tool replacing it): the next look, or the
+        // next save, says more.
+        Err(VaultError::NotFound) => None,
         Err(error) => {
             let key =
                 keymap::keys_for(Cmd::Lock, Context::List).unwrap_or_else(|| "the lock key".into());

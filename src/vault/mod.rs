@@ -685,29 +685,23 @@ impl Vault {
         self.reload_if_changed().map(|_| ())
     }
 
-    /// Whether the file's bytes differ from those this vault last read or wrote
-    /// (another keyfob or a sync tool saved it since). Reads the whole file.
-    pub fn file_changed(&self) -> Result<bool, VaultError> {
-        let bytes = store::read_limited(&self.path)?;
-        Ok(self.loaded != Some(FileDigest::of(&bytes)))
-    }
-
     /// Re-reads the file (same key) when it changed since it was read or written,
-    /// dropping unsaved changes; true when it did. Takes no lock: a long-lived
-    /// reader (the agent) calls it to see other keyfobs' saves.
-    pub fn reload_if_changed(&mut self) -> Result<bool, VaultError> {
+    /// dropping unsaved changes; gives back the document it replaced, or `None`
+    /// when the file is unchanged. Takes no lock: a long-lived reader (the agent,
+    /// the terminal UI) calls it to see other keyfobs' saves.
+    pub fn reload_if_changed(&mut self) -> Result<Option<Document>, VaultError> {
         let bytes = store::read_limited(&self.path)?;
         let digest = FileDigest::of(&bytes);
         if self.loaded == Some(digest) {
-            return Ok(false);
+            return Ok(None);
         }
         let plaintext = crypto::decrypt(&bytes, &self.key)?;
         drop(bytes);
-        self.document = Document::from_json(&plaintext)?;
+        let document = Document::from_json(&plaintext)?;
         self.on_disk = OnDisk::Same;
         self.baseline = None;
         self.loaded = Some(digest);
-        Ok(true)
+        Ok(Some(std::mem::replace(&mut self.document, document)))
     }
 
     /// Every account secret this open vault holds in memory (the document's, and

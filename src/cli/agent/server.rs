@@ -136,7 +136,6 @@ pub fn serve(ctx: &Context, timers: &Timers) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// What identifies the vault file's current version without reading it.
 /// The pages holding the open vault's secrets, locked in RAM while held.
 struct LockedPages {
     /// The first address of each page locked.
