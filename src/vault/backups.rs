@@ -123,17 +123,22 @@ pub fn status(vault: &Path, accounts: &[Account], now: i64) -> BackupStatus {
 pub struct BackupLog {
     /// Records, oldest first. A record that cannot be read (a kind this
     /// keyfob does not know) is left out rather than losing the whole log.
-    #[serde(default, deserialize_with = "readable_records")]
+    #[serde(default, deserialize_with = "readable")]
     pub records: Vec<BackupRecord>,
     /// Sync-conflict copies whose content was merged into the vault, oldest
-    /// first ([`super::copies::record_merged`]).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// first ([`super::copies::record_merged`]); unreadable ones are left out too.
+    #[serde(
+        default,
+        deserialize_with = "readable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub merged_copies: Vec<super::copies::MergedCopy>,
 }
 
-fn readable_records<'de, D: serde::Deserializer<'de>>(
+/// The entries of a list that can be read, the others left out.
+fn readable<'de, D: serde::Deserializer<'de>, T: serde::de::DeserializeOwned>(
     deserializer: D,
-) -> Result<Vec<BackupRecord>, D::Error> {
+) -> Result<Vec<T>, D::Error> {
     let values: Vec<serde_json::Value> = Vec::deserialize(deserializer)?;
     Ok(values
         .into_iter()
@@ -387,12 +392,18 @@ mod tests {
                 {"kind": "google-qr", "created": 1},
                 {"kind": "punch-card", "created": 2},
                 {"kind": "age", "created": 3, "verified": 4}
+            ], "merged_copies": [
+                {"name": "a.age", "sha256": "00", "merged": 5},
+                {"name": "b.age", "digest": {"blake3": "01"}}
             ]}"#,
         )
         .unwrap();
         let log = BackupLog::load(&vault);
         let kinds: Vec<ExportFormat> = log.records.iter().map(|r| r.kind).collect();
         assert_eq!(kinds, [ExportFormat::GoogleQr, ExportFormat::Age]);
+        // A merged copy noted in a shape this keyfob does not know loses only itself.
+        let names: Vec<&str> = log.merged_copies.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["a.age"]);
         let json = serde_json::to_string(&log).unwrap();
         assert!(json.contains(r#""kind":"google-qr""#), "{json}");
     }
