@@ -79,6 +79,40 @@ pub fn read_file(path: &Path, limit: u64) -> Result<Zeroizing<Vec<u8>>, ReadErro
     read_from(file, limit, size)
 }
 
+/// Reads the file at `path` in small pieces, handing each to `each`, refusing
+/// more than `limit` bytes: for a caller that only digests the bytes and needs
+/// no buffer the size of the file.
+pub fn read_chunks(path: &Path, limit: u64, mut each: impl FnMut(&[u8])) -> Result<(), ReadError> {
+    let file = File::open(path).map_err(ReadError::Io)?;
+    let size = file
+        .metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len());
+    let too_large = || ReadError::TooLarge { size, limit };
+    if size.is_some_and(|s| s > limit) {
+        return Err(too_large());
+    }
+    let mut reader = file.take(limit.saturating_add(1));
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut total = 0u64;
+    loop {
+        match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => {
+                total += n as u64;
+                if total > limit {
+                    return Err(too_large());
+                }
+                each(chunk.get(..n).unwrap_or_default());
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(ReadError::Io(e)),
+        }
+    }
+    Ok(())
+}
+
 /// Reads `reader` to its end, refusing more than `limit` bytes. `size`, when known
 /// (a regular file's length), sizes the buffer once and is reported if too large.
 pub fn read_from(
@@ -133,6 +167,29 @@ fn to_usize(n: u64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_hand_over_every_byte_up_to_the_limit_and_refuse_one_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        let mut seen = Vec::new();
+        read_chunks(&path, 200_000, |chunk| seen.extend_from_slice(chunk)).unwrap();
+        assert_eq!(seen, data);
+        assert!(matches!(
+            read_chunks(&path, 199_999, |_| {}),
+            Err(ReadError::TooLarge {
+                size: Some(200_000),
+                limit: 199_999
+            })
+        ));
+        // A stream of unknown size stops one byte past the limit.
+        assert!(matches!(
+            read_chunks(Path::new("/dev/zero"), 100_000, |_| {}),
+            Err(ReadError::TooLarge { size: None, .. })
+        ));
+    }
 
     #[test]
     fn reads_up_to_the_limit_and_refuses_one_byte_more() {

@@ -34,15 +34,29 @@ pub fn create_private(path: &Path) -> std::io::Result<File> {
 /// Reads a whole file with a size limit (through the bounded reader every
 /// user-given file goes through).
 pub fn read_limited(path: &Path) -> Result<Vec<u8>, VaultError> {
-    use crate::bounded::{self, ReadError};
-    let mut bytes = bounded::read_file(path, MAX_VAULT_FILE).map_err(|error| match error {
+    let mut bytes = crate::bounded::read_file(path, MAX_VAULT_FILE).map_err(read_error)?;
+    Ok(std::mem::take(&mut *bytes))
+}
+
+/// The SHA-256 of a file's bytes, read in small pieces with the same limit as
+/// [`read_limited`] (no buffer the size of the file).
+pub fn sha256_limited(path: &Path) -> Result<[u8; 32], VaultError> {
+    use sha2::Digest as _;
+    let mut hash = sha2::Sha256::new();
+    crate::bounded::read_chunks(path, MAX_VAULT_FILE, |chunk| hash.update(chunk))
+        .map_err(read_error)?;
+    Ok(hash.finalize().into())
+}
+
+fn read_error(error: crate::bounded::ReadError) -> VaultError {
+    use crate::bounded::ReadError;
+    match error {
         ReadError::Io(source) if source.kind() == std::io::ErrorKind::NotFound => {
             VaultError::NotFound
         }
         ReadError::Io(source) => VaultError::Read { source },
         ReadError::TooLarge { .. } => VaultError::TooLarge,
-    })?;
-    Ok(std::mem::take(&mut *bytes))
+    }
 }
 
 /// What the file system says of a file without reading it (device, inode,
