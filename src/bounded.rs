@@ -70,25 +70,26 @@ pub fn human(bytes: u64) -> String {
 /// Any kind of file is read (a FIFO or device named on purpose, such as
 /// `/dev/stdin` or a shell's `<(…)`), and none costs more than `limit + 1` bytes.
 pub fn read_file(path: &Path, limit: u64) -> Result<Zeroizing<Vec<u8>>, ReadError> {
+    let (file, size) = open(path)?;
+    read_from(file, limit, size)
+}
+
+/// Opens `path`, with its length when it is a regular file (a stream has none).
+fn open(path: &Path) -> Result<(File, Option<u64>), ReadError> {
     let file = File::open(path).map_err(ReadError::Io)?;
     let size = file
         .metadata()
         .ok()
         .filter(|m| m.is_file())
         .map(|m| m.len());
-    read_from(file, limit, size)
+    Ok((file, size))
 }
 
 /// Reads the file at `path` in small pieces, handing each to `each`, refusing
 /// more than `limit` bytes: for a caller that only digests the bytes and needs
 /// no buffer the size of the file.
 pub fn read_chunks(path: &Path, limit: u64, mut each: impl FnMut(&[u8])) -> Result<(), ReadError> {
-    let file = File::open(path).map_err(ReadError::Io)?;
-    let size = file
-        .metadata()
-        .ok()
-        .filter(|m| m.is_file())
-        .map(|m| m.len());
+    let (file, size) = open(path)?;
     let too_large = || ReadError::TooLarge { size, limit };
     if size.is_some_and(|s| s > limit) {
         return Err(too_large());
